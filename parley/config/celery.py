@@ -1,0 +1,70 @@
+"""The Celery app: named queues, late acks, retries with backoff, dead letters for exhausted tasks."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from celery import Celery, Task, signals
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parley.config.settings")
+
+QUEUE_NAMES = ("webhooks", "assistant", "outbound", "embeddings", "analytics", "default")
+
+app = Celery("parley")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_queues=[Queue(name) for name in QUEUE_NAMES],
+    task_default_queue="default",
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    result_expires=3600,
+    broker_connection_retry_on_startup=True,
+    broker_transport_options={"visibility_timeout": 3600},
+    worker_hijack_root_logger=False,
+    beat_schedule={},
+)
+app.autodiscover_tasks(lambda: __import__("django.conf", fromlist=["settings"]).settings.INSTALLED_APPS)
+
+
+class ParleyTask(Task):  # type: ignore[misc]
+    """Base task: retried with exponential backoff, then written to a DeadLetter row.
+
+    Tasks take ids, not objects, and must be idempotent: a retry may run after a partial success.
+    """
+
+    autoretry_for: tuple[type[BaseException], ...] = (Exception,)
+    retry_backoff = 2
+    retry_backoff_max = 300
+    retry_jitter = True
+    max_retries = 5
+    acks_late = True
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        from parley.core.tasks import record_dead_letter
+
+        record_dead_letter(self, exc, task_id, args, kwargs)
+
+
+@signals.task_prerun.connect
+def _task_started(task_id: str | None = None, task: Any = None, **_: Any) -> None:
+    if task is not None:
+        task.request._parley_started = time.perf_counter()
+
+
+@signals.task_postrun.connect
+def _task_finished(task: Any = None, state: str | None = None, **_: Any) -> None:
+    from parley.core import metrics
+
+    if task is None:
+        return
+    started = getattr(task.request, "_parley_started", None)
+    if started is not None:
+        metrics.TASK_LATENCY.labels(task.name).observe(time.perf_counter() - started)
+    metrics.TASKS_TOTAL.labels(task.name, (state or "unknown").lower()).inc()

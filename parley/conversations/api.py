@@ -1,0 +1,110 @@
+"""Conversations, their messages (list, agent reply), and tickets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from parley.accounts.roles import ALL_ROLES, SUPPORT
+from parley.conversations import actions
+from parley.conversations.filters import ConversationFilter
+from parley.conversations.models import Conversation, Message, SenderType, Ticket
+from parley.conversations.serializers import (
+    AgentReplySerializer,
+    ConversationSerializer,
+    ConversationUpdateSerializer,
+    MessageSerializer,
+    TicketSerializer,
+)
+from parley.core.api import TenantScopedMixin, auth_context
+from parley.core.pagination import DefaultPagination
+
+
+class ConversationViewSet(
+    TenantScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,  # type: ignore[type-arg]
+):
+    """The inbox: filter, open, update, read messages and reply."""
+
+    queryset = Conversation.objects.select_related("customer", "channel", "assignee")
+    serializer_class = ConversationSerializer
+    filterset_class = ConversationFilter
+    read_roles = ALL_ROLES
+    write_roles = SUPPORT
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    @extend_schema(request=ConversationUpdateSerializer, responses={200: ConversationSerializer})
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        conversation = self.get_object()
+        data = ConversationUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = actions.update_conversation(
+            conversation=conversation, changes=dict(data.validated_data), actor=auth_context(request).actor_label
+        )
+        return Response(ConversationSerializer(conversation).data)
+
+    def _messages(self, conversation: Conversation) -> QuerySet[Any]:
+        return (
+            Message.objects.filter(tenant=self.tenant, conversation=conversation)
+            .select_related("sender_user")
+            .prefetch_related("attachments")
+            .order_by("created_at")
+        )
+
+    @extend_schema(methods=["GET"], responses={200: MessageSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=AgentReplySerializer, responses={201: MessageSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def messages(self, request: Request, pk: str | None = None) -> Response:
+        """GET: the conversation's messages, oldest first (paginated). POST: an agent's reply or private note."""
+        conversation = self.get_object()
+        if request.method == "GET":
+            paginator = DefaultPagination()
+            page = paginator.paginate_queryset(self._messages(conversation), request, view=self)
+            return paginator.get_paginated_response(MessageSerializer(page, many=True).data)
+        context = auth_context(request)
+        data = AgentReplySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = actions.send_outbound(
+            conversation=conversation,
+            text=data.validated_data["text"],
+            sender_type=SenderType.AGENT,
+            sender_user=context.user,
+            is_private=data.validated_data["is_private"],
+            metadata={"sent_by": context.actor_label},
+        )
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: ConversationSerializer})
+    @action(detail=True, methods=["post"])
+    def read(self, request: Request, pk: str | None = None) -> Response:
+        """Mark the conversation as read by the inbox (unread count to 0)."""
+        conversation = actions.mark_read(conversation=self.get_object())
+        return Response(ConversationSerializer(conversation).data)
+
+
+class TicketViewSet(TenantScopedMixin, viewsets.ModelViewSet):  # type: ignore[type-arg]
+    """Tickets: work that outlives a conversation."""
+
+    queryset = Ticket.objects.all()
+    serializer_class = TicketSerializer
+    read_roles = ALL_ROLES
+    write_roles = SUPPORT
+    filterset_fields = ["status", "priority", "customer", "conversation", "assignee"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer: Any) -> None:
+        serializer.instance = actions.create_ticket(
+            tenant=self.tenant, data=dict(serializer.validated_data), created_by=auth_context(self.request).actor_label
+        )
+
+    def perform_update(self, serializer: Any) -> None:
+        assert isinstance(serializer.instance, Ticket)
+        serializer.instance = actions.update_ticket(ticket=serializer.instance, data=dict(serializer.validated_data))

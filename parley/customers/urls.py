@@ -1,0 +1,3 @@
+from parley.customers.api import CustomerViewSet
+
+api_routes = [("customers", CustomerViewSet, "customer")]

@@ -1,0 +1,85 @@
+"""Typed realtime events and ``send_event_on_commit``.
+
+Actions build an event and call :func:`send_event_on_commit`; it reaches websocket consumers through
+the Redis channel layer only after the surrounding transaction commits, so a client never sees a
+change that was rolled back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import structlog
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from pydantic import BaseModel, ConfigDict, Field
+
+log = structlog.get_logger(__name__)
+
+
+def inbox_group(tenant_id: Any) -> str:
+    """Channel-layer group every inbox socket of a tenant listens to."""
+    return f"inbox.{tenant_id}"
+
+
+def conversation_group(conversation_id: Any) -> str:
+    """Channel-layer group for one conversation (inbox detail view, web-chat visitor)."""
+    return f"conversation.{conversation_id}"
+
+
+class Event(BaseModel):
+    """Base of every realtime event: a ``type`` and the tenant it belongs to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
+    tenant_id: str
+    occurred_at: datetime = Field(default_factory=lambda: datetime.now().astimezone())
+
+
+class ConversationEvent(Event):
+    """A conversation was created or changed (status, assignee, counters)."""
+
+    type: Literal["conversation.created", "conversation.updated"]
+    conversation: dict[str, Any]
+
+
+class MessageEvent(Event):
+    """A message was stored or its delivery status changed."""
+
+    type: Literal["message.created", "message.updated"]
+    conversation_id: str
+    message: dict[str, Any]
+
+
+class TypingEvent(Event):
+    """Someone is typing in a conversation."""
+
+    type: Literal["typing"]
+    conversation_id: str
+    sender_type: str
+    is_typing: bool
+
+
+def send_event_on_commit(event: Event, groups: list[str]) -> None:
+    """Publish ``event`` to ``groups`` once the current transaction commits.
+
+    Args:
+        event: the typed event; its JSON form is what clients receive.
+        groups: channel-layer group names (see :func:`inbox_group`, :func:`conversation_group`).
+    """
+    payload = event.model_dump(mode="json")
+
+    def publish() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        for group in groups:
+            try:
+                async_to_sync(layer.group_send)(group, {"type": "parley.event", "event": payload})
+            except Exception:
+                log.warning("realtime_publish_failed", group=group, event_type=event.type, exc_info=True)
+
+    transaction.on_commit(publish)
