@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "parley.intelligence",
     "parley.analytics",
     "parley.audit",
+    "parley.web",
 ]
 
 MIDDLEWARE = [
@@ -115,7 +116,12 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = PARLEY_DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-STATICFILES_DIRS = [p for p in [REPO_DIR / "frontend" / "dist", REPO_DIR / "widget" / "dist"] if p.exists()]
+# The dashboard is built with base /static/app/, the widget app with /static/widget/.
+STATICFILES_DIRS = [
+    (prefix, str(p))
+    for prefix, p in [("app", REPO_DIR / "frontend" / "dist"), ("widget", REPO_DIR / "widget" / "dist")]
+    if p.exists()
+]
 MEDIA_ROOT = Path(env_str("PARLEY_MEDIA_ROOT", str(PARLEY_DATA_DIR / "media")))
 MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PARLEY_MAX_REQUEST_BYTES", 2 * 1024 * 1024)

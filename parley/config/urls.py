@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -42,3 +43,5 @@ urlpatterns = [
     path("api/v1/", include((api_extra + router.urls, "api"), namespace="v1")),
     *root_extra,
 ]
+
+urlpatterns.append(path("", RedirectView.as_view(url="/app/", permanent=False)))

@@ -1,0 +1,10 @@
+from django.urls import path, re_path
+
+from parley.web.views import dashboard, widget_demo, widget_loader
+
+urlpatterns = [
+    path("app/", dashboard, name="dashboard"),
+    re_path(r"^app/(?P<path>.*)$", dashboard),
+    path("widget.js", widget_loader, name="widget-loader"),
+    path("widget/demo/", widget_demo, name="widget-demo"),
+]

@@ -1,0 +1,41 @@
+"""Serves the built dashboard SPA at /app/ and the widget loader and its demo page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+DASHBOARD_INDEX = Path(settings.REPO_DIR) / "frontend" / "dist" / "index.html"
+WIDGET_LOADER = Path(settings.REPO_DIR) / "widget" / "dist" / "widget.js"
+
+NOT_BUILT = """<!doctype html><title>Parley</title><h1>The dashboard is not built</h1>
+<p>Run <code>make setup</code> (or <code>cd frontend && npm ci && npm run build</code>) and reload.</p>"""
+
+
+@ensure_csrf_cookie
+def dashboard(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Every /app/ URL returns the SPA's index.html; the client-side router takes it from there."""
+    if not DASHBOARD_INDEX.exists():
+        return HttpResponse(NOT_BUILT, status=503)
+    response = HttpResponse(DASHBOARD_INDEX.read_bytes(), content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def widget_loader(request: HttpRequest) -> HttpResponse:
+    """The embeddable loader: ``<script src="/widget.js" data-widget-key="...">``."""
+    if not WIDGET_LOADER.exists():
+        return HttpResponse("/* widget not built: run make setup */", status=503, content_type="application/javascript")
+    response = FileResponse(WIDGET_LOADER.open("rb"), content_type="application/javascript")
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def widget_demo(request: HttpRequest) -> HttpResponse:
+    """A sample shop page with the widget pasted in, as a business would."""
+    return render(request, "web/widget_demo.html", {"widget_key": request.GET.get("key", "demo-widget")})
