@@ -26,7 +26,7 @@ def dashboard(request: HttpRequest, path: str = "") -> HttpResponse:
     return response
 
 
-def widget_loader(request: HttpRequest) -> HttpResponse:
+def widget_loader(request: HttpRequest) -> HttpResponse | FileResponse:
     """The embeddable loader: ``<script src="/widget.js" data-widget-key="...">``."""
     if not WIDGET_LOADER.exists():
         return HttpResponse("/* widget not built: run make setup */", status=503, content_type="application/javascript")
