@@ -1,0 +1,135 @@
+"""Intent classification with out-of-scope detection.
+
+``fast``: MiniLM sentence embeddings (+ optional TF-IDF n-grams) and a logistic-regression head.
+``finetuned``: MiniLM fine-tuned end to end with a classification head (see :mod:`.finetune`).
+Both reject a message as out of scope when the top probability is below a threshold calibrated on
+validation data, or when the predicted class is the dataset's out-of-scope label (e.g. CLINC150 ``oos``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from parley.intelligence.artefacts import Manifest
+from parley.intelligence.heads import LinearHead
+
+OOS_LABELS = frozenset({"oos", "out_of_scope", "out-of-scope"})
+
+
+@dataclass(frozen=True)
+class IntentPrediction:
+    """``label`` is the best in-scope intent (None when out of scope); ``top_label`` the raw argmax."""
+
+    label: str | None
+    confidence: float
+    out_of_scope: bool
+    top_label: str
+    alternatives: list[tuple[str, float]]
+
+
+class IntentModel(Protocol):
+    name: str
+    labels: list[str]
+    oos_threshold: float
+    needs_embeddings: bool
+
+    def predict_proba(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray: ...
+
+
+def decide(labels: list[str], proba: np.ndarray, threshold: float, *, top_k: int = 3) -> list[IntentPrediction]:
+    """Turn class probabilities into predictions, applying the out-of-scope rule."""
+    out = []
+    for row in proba:
+        order = np.argsort(-row)[:top_k]
+        best = int(order[0])
+        top_label = labels[best]
+        confidence = float(row[best])
+        oos = top_label in OOS_LABELS or confidence < threshold
+        out.append(
+            IntentPrediction(
+                label=None if oos else top_label,
+                confidence=confidence,
+                out_of_scope=oos,
+                top_label=top_label,
+                alternatives=[(labels[int(i)], float(row[int(i)])) for i in order],
+            )
+        )
+    return out
+
+
+def predict(model: IntentModel, texts: list[str], embeddings: np.ndarray | None = None) -> list[IntentPrediction]:
+    """Batch prediction with the model's calibrated out-of-scope threshold."""
+    return decide(model.labels, model.predict_proba(texts, embeddings), model.oos_threshold)
+
+
+class FastIntentModel:
+    """Embeddings (+ TF-IDF) → logistic regression."""
+
+    needs_embeddings = True
+
+    def __init__(self, head: LinearHead, *, oos_threshold: float = 0.0, name: str = "intent") -> None:
+        self.head = head
+        self.labels = head.labels
+        self.oos_threshold = oos_threshold
+        self.name = name
+
+    def predict_proba(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
+        if embeddings is None:
+            from parley.intelligence.embeddings import encode
+
+            embeddings = encode(texts)
+        return self.head.predict_proba(embeddings, texts)
+
+    def save(self, directory: Path, manifest: Manifest) -> None:
+        self.head.save(directory)
+        manifest.params["oos_threshold"] = self.oos_threshold
+        manifest.write(directory)
+
+    @classmethod
+    def load(cls, directory: Path, manifest: Manifest) -> FastIntentModel:
+        return cls(LinearHead.load(directory), oos_threshold=float(manifest.params.get("oos_threshold", 0.0)), name=manifest.name)
+
+
+@dataclass(frozen=True)
+class OosCalibration:
+    threshold: float
+    in_scope_accuracy: float
+    oos_recall: float
+    method: str
+
+
+def calibrate_threshold(
+    labels: list[str], proba: np.ndarray, gold: list[str], *, target_in_scope_keep: float = 0.99
+) -> OosCalibration:
+    """Choose the out-of-scope threshold on validation predictions.
+
+    With out-of-scope examples in ``gold``: the threshold maximising the mean of in-scope accuracy
+    and out-of-scope recall. Without: the ``1 - target_in_scope_keep`` quantile of the confidence
+    of correctly classified validation examples (rejects about 1% of good answers).
+    """
+    confidence = proba.max(axis=1)
+    top = [labels[int(i)] for i in proba.argmax(axis=1)]
+    gold_arr = np.asarray(gold)
+    is_oos = np.isin(gold_arr, list(OOS_LABELS))
+    correct = np.asarray([t == g for t, g in zip(top, gold, strict=True)])
+    top_is_oos = np.isin(np.asarray(top), list(OOS_LABELS))
+    if is_oos.any() and (~is_oos).any():
+        best = OosCalibration(0.0, 0.0, 0.0, "balanced")
+        best_score = -1.0
+        for threshold in np.unique(np.concatenate([[0.0], np.round(confidence, 4)])):
+            rejected = top_is_oos | (confidence < threshold)
+            in_acc = float((correct & ~rejected)[~is_oos].mean())
+            oos_rec = float(rejected[is_oos].mean())
+            score = (in_acc + oos_rec) / 2
+            if score > best_score + 1e-9:
+                best_score = score
+                best = OosCalibration(float(threshold), in_acc, oos_rec, "balanced")
+        return best
+    good = confidence[correct & ~is_oos]
+    threshold = float(np.quantile(good, 1 - target_in_scope_keep)) if len(good) else 0.0
+    rejected = confidence < threshold
+    return OosCalibration(threshold, float((correct & ~rejected).mean()) if len(correct) else 0.0, 0.0, "quantile")

@@ -1,0 +1,79 @@
+"""The model registry: every trained model version, and which one each tenant uses live.
+
+A :class:`ModelVersion` is a catalogue entry for artefacts on disk (``PARLEY_DATA_DIR/models/<id>/``).
+Versions trained from the command line are shared (``tenant`` empty); a tenant may also train its own.
+:class:`ModelPromotion` says which version a tenant's live pipeline uses for each kind; a version
+marked ``is_default`` serves tenants without a promotion of that kind (and callers without a tenant).
+State changes go through :mod:`parley.intelligence.actions`.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from parley.core.models import TenantScopedModel, TimestampedModel
+
+
+class ModelKind(models.TextChoices):
+    INTENT = "intent", "Intent"
+    SENTIMENT = "sentiment", "Sentiment"
+    TOPICS = "topics", "Topics"
+
+
+class ModelVersion(TimestampedModel):
+    """One trained model: what it was trained on, how, how well it did, and where its files are."""
+
+    tenant = models.ForeignKey(
+        "accounts.Tenant",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Owner; empty for versions shared by every tenant (trained from the command line).",
+    )
+    kind = models.CharField(max_length=20, choices=ModelKind.choices, db_index=True)
+    name = models.CharField(max_length=200)
+    algorithm = models.CharField(max_length=50, help_text="fast (embeddings + linear head), finetuned, ...")
+    dataset_format = models.CharField(max_length=50, blank=True)
+    data_fingerprint = models.CharField(max_length=64, help_text="sha256 of the training texts and labels")
+    params = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    labels = models.JSONField(default=list, blank=True)
+    training_seconds = models.FloatField(default=0.0)
+    artefact_dir = models.CharField(max_length=500)
+    is_default = models.BooleanField(default=False, help_text="Used by tenants that promoted nothing of this kind")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["kind", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name} ({self.algorithm})"
+
+
+class ModelPromotion(TenantScopedModel):
+    """The version a tenant's live analysis uses for one kind of model."""
+
+    kind = models.CharField(max_length=20, choices=ModelKind.choices)
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="promotions")
+    promoted_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "kind"], name="uniq_promotion_tenant_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.model_version_id}"
+
+
+class DatasetImport(TenantScopedModel):
+    """One dataset imported as tenant conversations, with its data quality report."""
+
+    format = models.CharField(max_length=50)
+    path = models.CharField(max_length=1000)
+    conversations_created = models.PositiveIntegerField(default=0)
+    conversations_skipped = models.PositiveIntegerField(default=0)
+    messages_created = models.PositiveIntegerField(default=0)
+    quality = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
