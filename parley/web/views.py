@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET
+
+from parley.connectors.models import Channel, ChannelType
 
 DASHBOARD_INDEX = Path(settings.REPO_DIR) / "frontend" / "dist" / "index.html"
 WIDGET_LOADER = Path(settings.REPO_DIR) / "widget" / "dist" / "widget.js"
@@ -32,6 +35,35 @@ def widget_loader(request: HttpRequest) -> HttpResponse | FileResponse:
         return HttpResponse("/* widget not built: run make setup */", status=503, content_type="application/javascript")
     response = FileResponse(WIDGET_LOADER.open("rb"), content_type="application/javascript")
     response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# Keys of a web-chat channel's ``config`` that the widget may show; everything else (allowed origins,
+# internal notes) stays on the server.
+WIDGET_PUBLIC_SETTINGS = ("title", "subtitle", "greeting", "primary_color", "position", "avatar_url", "launcher_label")
+
+
+@require_GET
+def widget_settings(request: HttpRequest, key: str) -> JsonResponse:
+    """Public look-and-feel of one web-chat widget (``GET /widget/<key>/settings.json``).
+
+    Fetched by the loader before the visitor opens the chat, so the launcher can be themed without a
+    websocket. Nothing here is secret; values are validated again by the widget.
+
+    Returns:
+        200 with those of ``WIDGET_PUBLIC_SETTINGS`` set in the channel's config (top level or under
+        ``theme``), or 404 ``unknown_widget`` for an unknown or disabled key.
+    """
+    channel = Channel.objects.filter(key=key, type=ChannelType.WEBCHAT, enabled=True).only("config").first()
+    if channel is None:
+        response = JsonResponse({"detail": "No enabled web-chat widget has this key.", "code": "unknown_widget"}, status=404)
+    else:
+        config = channel.config if isinstance(channel.config, dict) else {}
+        theme = config.get("theme") if isinstance(config.get("theme"), dict) else {}
+        public = {name: value for name in WIDGET_PUBLIC_SETTINGS if isinstance(value := theme.get(name, config.get(name)), str)}
+        response = JsonResponse(public)
+        response["Cache-Control"] = "public, max-age=60"
     response["Access-Control-Allow-Origin"] = "*"
     return response
 
