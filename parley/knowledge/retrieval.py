@@ -1,0 +1,310 @@
+"""Hybrid retrieval: pgvector cosine k-NN + PostgreSQL full text, fused by reciprocal rank fusion.
+
+``search()`` is the interface the assistant uses (its ``search_knowledge`` tool) and the API's
+``GET /api/v1/knowledge/search`` calls. Scores:
+
+- ``vector_score``: cosine similarity of query and chunk embeddings, clipped to 0..1;
+- ``text_score``: ``ts_rank_cd`` of the chunk for the query (OR of its terms), scaled to 0..1;
+- ``score``: a calibrated 0..1 relevance mixing both (see :func:`calibrated_score`), so that one threshold
+  (``WEAK_SCORE``) separates answered from unanswered questions. Ordering is by RRF.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils.module_loading import import_string
+from pydantic import BaseModel, Field
+
+from parley.knowledge.embedding import Embedder, embedder_for_tenant
+from parley.knowledge.models import INDEXED_DIM, KnowledgeDocument, KnowledgeSource
+from parley.knowledge.text import fts_config_for
+
+#: RRF constant (Cormack et al. 2009).
+RRF_K = 60
+#: Below this calibrated score a question counts as weakly answered in coverage reports.
+WEAK_SCORE = 0.5
+# Calibration of cosine similarity to a 0..1 relevance: a logistic curve centred where MiniLM
+# similarities stop meaning "about the same thing" (fitted on a validation split of Bitext, see
+# bench/retrieval_quality.py --calibrate).
+_CALIBRATION_CENTRE = 0.42
+_CALIBRATION_SLOPE = 12.0
+_TEXT_WEIGHT = 0.15
+
+
+class RetrievedChunk(BaseModel):
+    """A chunk returned by :func:`search`, with its citation and scores."""
+
+    chunk_id: str
+    document_id: str
+    document_title: str
+    source_name: str
+    url: str = ""
+    heading_path: list[str] = Field(default_factory=list)
+    text: str
+    score: float = Field(ge=0.0, le=1.0, description="Calibrated relevance 0..1; below 0.5 is a weak answer")
+    vector_score: float
+    text_score: float
+
+
+class Reranker(Protocol):
+    """Optional second stage: reorders the fused candidates (e.g. a cross-encoder)."""
+
+    def rerank(self, query: str, chunks: list[RetrievedChunk]) -> list[RetrievedChunk]:
+        """Return ``chunks`` in a better order (may drop some); scores may be updated.
+
+        Args:
+            query: the user's question.
+            chunks: fused candidates, best first.
+        """
+        ...
+
+
+def calibrated_score(vector_score: float, text_score: float) -> float:
+    """Map (cosine similarity, full-text rank) to a 0..1 relevance where 0.5 is the answer threshold."""
+    vector_part = 1.0 / (1.0 + math.exp(-_CALIBRATION_SLOPE * (vector_score - _CALIBRATION_CENTRE)))
+    value = (1.0 - _TEXT_WEIGHT) * vector_part + _TEXT_WEIGHT * min(1.0, text_score)
+    return round(max(0.0, min(1.0, value)), 6)
+
+
+@dataclass
+class _Filters:
+    tenant_id: str
+    source_ids: list[str] | None
+    tags: list[str] | None
+    language: str | None
+    excluded_sources: list[str]
+    embedder: str
+
+    def sql(self) -> tuple[str, list[Any]]:
+        clauses = ["c.tenant_id = %s", "c.embedder = %s"]
+        params: list[Any] = [self.tenant_id, self.embedder]
+        if self.source_ids is not None:
+            clauses.append("c.source_id = ANY(%s::uuid[])")
+            params.append(self.source_ids)
+        if self.excluded_sources:
+            clauses.append("NOT (c.source_id = ANY(%s::uuid[]))")
+            params.append(self.excluded_sources)
+        if self.tags:
+            clauses.append("c.tags && %s::varchar[]")
+            params.append(self.tags)
+        if self.language:
+            clauses.append("c.language = %s")
+            params.append(self.language)
+        return " AND ".join(clauses), params
+
+
+def _vector_literal(vector: np.ndarray) -> str:
+    return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
+
+
+def _normalise_ids(values: Iterable[Any] | None) -> list[str] | None:
+    if values is None:
+        return None
+    result = []
+    for value in values:
+        try:
+            result.append(str(uuid.UUID(str(value))))
+        except ValueError:
+            continue  # an id that cannot exist matches nothing
+    return result
+
+
+def vector_candidates(
+    filters: _Filters, query_vector: np.ndarray, limit: int, *, exact: bool = False, ef_search: int | None = None
+) -> list[tuple[str, float]]:
+    """Chunk ids and cosine similarity, nearest first (HNSW; exact scan when ``exact``).
+
+    The HNSW index filters after the graph walk, so a narrow filter can leave fewer than ``limit``
+    rows; then the same query runs as an exact scan, which is cheap precisely because the filter is narrow.
+    """
+    where, params = filters.sql()
+    column = "embedding" if len(query_vector) == INDEXED_DIM else "embedding_other"
+    literal = _vector_literal(query_vector)
+    cast = f"::vector({INDEXED_DIM})" if column == "embedding" else "::vector"
+    sql = (
+        f"SELECT c.id::text, 1 - (c.{column} <=> %s{cast}) FROM knowledge_knowledgechunk c "  # noqa: S608
+        f"WHERE {where} AND c.{column} IS NOT NULL ORDER BY c.{column} <=> %s{cast} LIMIT %s"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        if exact:
+            cursor.execute("SET LOCAL enable_indexscan = off")
+        else:
+            cursor.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search or max(40, limit * 2))}")
+        cursor.execute(sql, [literal, *params, literal, limit])
+        rows = [(row[0], float(row[1])) for row in cursor.fetchall()]
+    if not exact and len(rows) < limit:
+        return vector_candidates(filters, query_vector, limit, exact=True)
+    return rows
+
+
+# plainto_tsquery ANDs the terms; customer questions need OR (rank then rewards matching more terms).
+_TSQUERY = "replace(plainto_tsquery(%s::regconfig, %s)::text, ' & ', ' | ')::tsquery"
+
+
+def text_candidates(filters: _Filters, query: str, configs: Sequence[str], limit: int) -> list[tuple[str, float]]:
+    """Chunk ids and ``ts_rank_cd`` (normalised to 0..1), best first, over each text-search config in use."""
+    if not configs:
+        return []
+    where, params = filters.sql()
+    parts, all_params = [], []
+    for config in configs:
+        # Only fixed SQL fragments are interpolated; every value is a parameter.
+        parts.append(
+            f"(SELECT c.id::text AS id, ts_rank_cd(c.search_vector, {_TSQUERY}, 32) AS rank "  # noqa: S608
+            f"FROM knowledge_knowledgechunk c WHERE {where} AND c.fts_config = %s "
+            f"AND c.search_vector @@ {_TSQUERY} ORDER BY rank DESC LIMIT %s)"
+        )
+        all_params.extend([config, query, *params, config, config, query, limit])
+    sql = "SELECT id, rank FROM (" + " UNION ALL ".join(parts) + ") AS hits ORDER BY rank DESC LIMIT %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*all_params, limit])
+        return [(row[0], min(1.0, float(row[1]) * 2.0)) for row in cursor.fetchall()]
+
+
+def reciprocal_rank_fusion(*rankings: Sequence[str], k: int = RRF_K) -> list[tuple[str, float]]:
+    """Fuse ranked id lists: each id scores the sum of ``1 / (k + rank)`` over the lists it appears in."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+def _details(ids: list[str], query_vector: np.ndarray, query: str) -> dict[str, dict[str, Any]]:
+    column = "embedding" if len(query_vector) == INDEXED_DIM else "embedding_other"
+    cast = f"::vector({INDEXED_DIM})" if column == "embedding" else "::vector"
+    sql = (
+        f"SELECT c.id::text, c.document_id::text, d.title, d.external_ref, d.url, s.name, c.heading_path, c.text, "  # noqa: S608
+        f"1 - (c.{column} <=> %s{cast}), "
+        "ts_rank_cd(c.search_vector, replace(plainto_tsquery(c.fts_config::regconfig, %s)::text, ' & ', ' | ')::tsquery, 32) "
+        "FROM knowledge_knowledgechunk c JOIN knowledge_knowledgedocument d ON d.id = c.document_id "
+        "JOIN knowledge_knowledgesource s ON s.id = c.source_id WHERE c.id = ANY(%s::uuid[])"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_vector_literal(query_vector), query, ids])
+        rows = cursor.fetchall()
+    return {
+        row[0]: {
+            "chunk_id": row[0],
+            "document_id": row[1],
+            "document_title": row[2] or row[3],
+            "url": row[4] or "",
+            "source_name": row[5],
+            "heading_path": list(row[6] or []),
+            "text": row[7],
+            "vector_score": max(0.0, min(1.0, float(row[8] or 0.0))),
+            "text_score": min(1.0, float(row[9] or 0.0) * 2.0),
+        }
+        for row in rows
+    }
+
+
+def _text_configs(tenant_id: str, language: str | None) -> list[str]:
+    if language:
+        return [fts_config_for(language)]
+    languages = KnowledgeDocument.objects.filter(tenant_id=tenant_id).values_list("language", flat=True).distinct()
+    return sorted({fts_config_for(code) for code in languages})
+
+
+def _reranker() -> Reranker | None:
+    path = getattr(settings, "KNOWLEDGE_RERANKER", "")
+    return import_string(path)() if path else None
+
+
+def hybrid_search(
+    *,
+    tenant_id: str,
+    query: str,
+    query_vector: np.ndarray,
+    embedder: Embedder,
+    k: int = 5,
+    source_ids: Iterable[Any] | None = None,
+    tags: Iterable[str] | None = None,
+    language: str | None = None,
+    mode: str = "hybrid",
+) -> list[RetrievedChunk]:
+    """The retrieval core, given an already embedded query. ``mode``: hybrid, vector or text (for benchmarks)."""
+    excluded = [str(pk) for pk in KnowledgeSource.objects.filter(tenant_id=tenant_id, enabled=False).values_list("pk", flat=True)]
+    filters = _Filters(
+        tenant_id=tenant_id,
+        source_ids=_normalise_ids(source_ids),
+        tags=[str(tag) for tag in tags] if tags else None,
+        language=language or None,
+        excluded_sources=excluded,
+        embedder=embedder.signature,
+    )
+    pool = max(k * 4, 20)
+    vector_ids = [cid for cid, _ in vector_candidates(filters, query_vector, pool)] if mode != "text" else []
+    text_ids = (
+        [cid for cid, _ in text_candidates(filters, query, _text_configs(tenant_id, language), pool)] if mode != "vector" else []
+    )
+    fused = reciprocal_rank_fusion(vector_ids, text_ids)
+    reranker = _reranker()
+    keep = [cid for cid, _ in fused[: k * 2 if reranker else k]]
+    if not keep:
+        return []
+    details = _details(keep, query_vector, query)
+    chunks = [
+        RetrievedChunk(**details[cid], score=calibrated_score(details[cid]["vector_score"], details[cid]["text_score"]))
+        for cid in keep
+        if cid in details
+    ]
+    if reranker is not None:
+        chunks = reranker.rerank(query, chunks)
+    return chunks[:k]
+
+
+def search(
+    *,
+    tenant: Any,
+    query: str,
+    k: int = 5,
+    source_ids: Iterable[Any] | None = None,
+    tags: Iterable[str] | None = None,
+    language: str | None = None,
+    conversation_id: Any = None,
+    record: bool = False,
+) -> list[RetrievedChunk]:
+    """Search the tenant's knowledge base.
+
+    Args:
+        tenant: a Tenant (or its id); only its chunks are searched.
+        query: the question, in natural language.
+        k: how many chunks to return (1..50).
+        source_ids: only these sources; tags: chunks carrying any of these tags; language: ISO 639-1 code.
+        conversation_id: the conversation the question came from (kept with the recorded query).
+        record: log the query and its best score for coverage reporting (the assistant sets it).
+    Returns:
+        Up to ``k`` chunks, best first, each with its citation (document, source, url, heading path)
+        and scores; an empty list when nothing matches or the query is blank.
+    """
+    tenant_id = str(getattr(tenant, "pk", tenant))
+    query = (query or "").strip()[:2000]
+    k = max(1, min(int(k), 50))
+    if not query:
+        return []
+    embedder = embedder_for_tenant(tenant_id)
+    query_vector = embedder.embed([query])[0]
+    results = hybrid_search(
+        tenant_id=tenant_id,
+        query=query,
+        query_vector=query_vector,
+        embedder=embedder,
+        k=k,
+        source_ids=source_ids,
+        tags=tags,
+        language=language,
+    )
+    if record:
+        from parley.knowledge.actions import record_query
+
+        record_query(tenant_id=tenant_id, query=query, results=results, conversation_id=conversation_id, embedding=query_vector)
+    return results
