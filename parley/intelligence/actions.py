@@ -80,3 +80,28 @@ def _forget_promotions() -> None:
     from parley.intelligence.registry import forget_promotions
 
     forget_promotions()
+
+
+def import_dataset(tenant: Any, format: str, path: str | Path, *, limit: int | None = None, progress: bool = True) -> Any:
+    """Import a dataset file as ``tenant``'s conversations, with a data quality report.
+
+    Creates one Channel of type ``import`` per dataset format, a Customer per dataset customer (or per
+    conversation), Conversations (``source=format``, ``external_id`` = the dialogue id) and their
+    Messages, in bulk. Running it again skips conversations already imported.
+
+    Args:
+        tenant: the owner of the imported data.
+        format: a loader slug (``parley.intelligence.datasets.formats()``): sgd, twcs, synthetic, ...
+        path: the file or folder.
+        limit: import at most this many conversations.
+        progress: show a progress bar on stderr.
+
+    Returns:
+        :class:`parley.intelligence.importer.ImportReport`.
+
+    Raises:
+        DatasetError: unknown format, missing path or a file not of that format.
+    """
+    from parley.intelligence.importer import run_import
+
+    return run_import(tenant, format, path, limit=limit, progress=progress)
