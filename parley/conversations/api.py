@@ -34,7 +34,10 @@ class ConversationViewSet(
 ):
     """The inbox: filter, open, update, read messages and reply."""
 
-    queryset = Conversation.objects.select_related("customer", "channel", "assignee")
+    # Channel credentials are encrypted: never load (and decrypt) them just to list conversations.
+    queryset = Conversation.objects.select_related("customer", "channel", "assignee").defer(
+        "channel__credentials", "channel__config", "channel__metadata", "customer__metadata", "customer__memory_summary"
+    )
     serializer_class = ConversationSerializer
     filterset_class = ConversationFilter
     read_roles = ALL_ROLES
