@@ -10,6 +10,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
@@ -98,6 +99,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         now = timezone.now()
         if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        structlog.contextvars.bind_contextvars(tenant=key.tenant.slug, actor=f"api-key:{key.prefix}")
         return ApiKeyPrincipal(key), AuthContext(tenant=key.tenant, role=key.role, api_key=key)
 
     def authenticate_header(self, request: Request) -> str:
@@ -123,4 +125,5 @@ class TenantSessionAuthentication(SessionAuthentication):
         membership = membership_for(user, request.META.get("HTTP_X_PARLEY_TENANT"))
         if membership is None:
             raise exceptions.PermissionDenied("You are not a member of this tenant.")
+        structlog.contextvars.bind_contextvars(tenant=membership.tenant.slug, actor=str(user.pk))
         return user, AuthContext(tenant=membership.tenant, role=membership.role, user=user)
