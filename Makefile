@@ -63,5 +63,8 @@ test: setup system-deps lint test-frontend test-python ## The whole suite: lint,
 bench: setup ## Run every benchmark (one JSON line each)
 	@for script in bench/*.py; do echo "# $$script" >&2; $(BIN)/python $$script; done
 
+schema: python-deps ## Regenerate docs/openapi.json from the backend (the dashboard's typed client is generated from it)
+	$(BIN)/parley manage spectacular --format openapi-json --file docs/openapi.json
+
 clean: ## Remove build outputs and local data (keeps .venv)
 	rm -rf .parley .parley-test frontend/dist widget/dist

@@ -73,10 +73,10 @@ def artifacts_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def parley_server() -> Iterator[ParleyServer]:
-    """Start ``parley up --port <free>`` on its own embedded services (``.parley-e2e``) and wait for /healthz."""
+    """Start ``parley up --port <free>`` on its own embedded services (``.parley-test-e2e``) and wait for /healthz."""
     if not (REPO_DIR / "frontend" / "dist" / "index.html").exists():
         pytest.fail("the dashboard is not built: run `make frontend` first")
-    data_dir = Path(os.environ.get("PARLEY_E2E_DATA_DIR", REPO_DIR / ".parley-e2e")).resolve()
+    data_dir = Path(os.environ.get("PARLEY_E2E_DATA_DIR", REPO_DIR / ".parley-test-e2e")).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     env = dict(os.environ)

@@ -1,0 +1,30 @@
+/**
+ * Endpoints of APIs other teams are building. A page probes its endpoint and shows "not available
+ * yet" on 404, so the dashboard keeps working while the backend grows. Keep every such path here.
+ */
+export const endpoints = {
+  traces: (conversationId: string) => `/api/v1/conversations/${conversationId}/traces/`,
+  suggestions: (conversationId: string) => `/api/v1/conversations/${conversationId}/suggestions/`,
+  pendingActions: (conversationId: string) => `/api/v1/pending-actions/?conversation=${conversationId}`,
+  pendingActionDecision: (id: string, decision: "approve" | "reject") => `/api/v1/pending-actions/${id}/${decision}/`,
+  handover: {
+    takeOver: (conversationId: string) => `/api/v1/conversations/${conversationId}/take-over/`,
+    handBack: (conversationId: string) => `/api/v1/conversations/${conversationId}/hand-back/`,
+  },
+  cannedResponses: "/api/v1/canned-responses/",
+  agentStatus: "/api/v1/agents/me/status",
+  orders: (customerId: string) => `/api/v1/orders/?customer=${customerId}`,
+  followUps: "/api/v1/follow-ups/",
+  customerMerge: (customerId: string) => `/api/v1/customers/${customerId}/merge/`,
+  customerNotes: (customerId: string) => `/api/v1/customers/${customerId}/notes/`,
+  assistants: "/api/v1/assistants/",
+  knowledgeSources: "/api/v1/knowledge/sources/",
+  knowledgeDocuments: "/api/v1/knowledge/documents/",
+  knowledgeSearch: (q: string) => `/api/v1/knowledge/search?q=${encodeURIComponent(q)}`,
+  knowledgeCoverage: "/api/v1/knowledge/coverage/",
+  models: "/api/v1/models/",
+  datasets: "/api/v1/datasets/",
+  analytics: "/api/v1/analytics/",
+  auditEvents: "/api/v1/audit-events/",
+  businessHours: "/api/v1/business-hours/",
+} as const;
