@@ -1,0 +1,214 @@
+"""Every state change of the analytics app: facts, QA scores and overrides, alerts, notifications.
+
+CSAT survey changes live in :mod:`parley.analytics.csat` (re-exported here).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import structlog
+from django.db import transaction
+from django.utils import timezone
+
+from parley.accounts.models import User
+from parley.analytics import facts
+from parley.analytics.alerts.deliver import notify_in_app, send_email
+from parley.analytics.alerts.evaluate import Evaluation, evaluate_rule
+from parley.analytics.csat import capture_csat_answer, send_csat_reminder, send_csat_survey
+from parley.analytics.facts import AnalyticsSettings, load_turns
+from parley.analytics.models import AlertEvent, AlertRule, ConversationFact, Notification, QAScore
+from parley.analytics.qa import llm_score, overall, rules_score
+from parley.audit.actions import record_audit_event
+from parley.conversations.models import Conversation
+from parley.core.errors import DomainError
+
+log = structlog.get_logger(__name__)
+
+__all__ = [
+    "capture_csat_answer",
+    "create_alert_rule",
+    "evaluate_and_fire",
+    "mark_notification_read",
+    "override_qa_score",
+    "refresh_facts",
+    "score_conversation_quality",
+    "send_csat_reminder",
+    "send_csat_survey",
+    "update_alert_rule",
+]
+
+
+def refresh_facts(conversation_ids: list[str], *, now: datetime | None = None) -> int:
+    """Recompute the facts of these conversations (idempotent); returns rows written."""
+    return facts.refresh_conversation_facts(conversation_ids, now=now)
+
+
+def _grounding(tenant: Any, texts: list[str]) -> list[float] | None:
+    """Best knowledge-base score of each reply, when the knowledge app is installed."""
+    try:
+        from parley.knowledge.retrieval import search  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    scores = []
+    for text in texts[:5]:
+        try:
+            hits = search(tenant=tenant, query=text, k=1)
+        except Exception:  # noqa: BLE001 - an unavailable index means "not evaluated", not a failed QA run
+            return None
+        scores.append(float(hits[0].score) if hits else 0.0)
+    return scores or None
+
+
+def score_conversation_quality(conversation_id: str, *, use_llm: bool = True) -> QAScore:
+    """Compute (or recompute) the automatic QA score; a supervisor's override is kept."""
+    conversation = Conversation.objects.select_related("tenant").get(pk=conversation_id)
+    turns = load_turns([conversation.id]).get(str(conversation.id), [])
+    fact = ConversationFact.objects.filter(conversation=conversation).first()
+    outcome = fact.outcome if fact else "open"
+    criteria = llm_score(turns, tenant_id=str(conversation.tenant_id), conversation_id=str(conversation.id)) if use_llm else None
+    method = "llm"
+    if criteria is None:
+        method = "rules"
+        raw = (conversation.tenant.settings or {}).get("analytics", {}) if isinstance(conversation.tenant.settings, dict) else {}
+        replies = [t.text for t in turns if t.is_reply and t.sender_type == "assistant"]
+        criteria = rules_score(
+            turns,
+            outcome=outcome,
+            forbidden=[str(p) for p in raw.get("qa_forbidden_patterns", [])],
+            grounding=_grounding(conversation.tenant, replies) if replies else None,
+        )
+    score = overall(criteria)
+    with transaction.atomic():
+        qa, _created = QAScore.objects.update_or_create(
+            conversation=conversation,
+            defaults={"tenant_id": conversation.tenant_id, "method": method, "criteria": criteria, "score": score},
+        )
+        ConversationFact.objects.filter(conversation=conversation).update(qa_score=qa.effective_score)
+    return qa
+
+
+def override_qa_score(*, qa: QAScore, score: float | None, note: str, user: User | None, actor: str) -> QAScore:
+    """A supervisor sets (or clears, with ``score=None``) the score that counts for this conversation."""
+    if score is not None and not 0 <= score <= 100:
+        raise DomainError("score must be between 0 and 100")
+    with transaction.atomic():
+        qa = QAScore.objects.select_for_update().get(pk=qa.pk)
+        previous = qa.effective_score
+        qa.override_score = score
+        qa.override_note = note
+        qa.overridden_by = user
+        qa.overridden_at = timezone.now() if score is not None else None
+        qa.save(update_fields=["override_score", "override_note", "overridden_by", "overridden_at", "updated_at"])
+        ConversationFact.objects.filter(conversation_id=qa.conversation_id).update(qa_score=qa.effective_score)
+        record_audit_event(
+            action="qa_score.overridden",
+            actor=actor,
+            tenant=qa.tenant,
+            actor_user=user,
+            target=qa,
+            data={"conversation_id": str(qa.conversation_id), "from": previous, "to": qa.effective_score, "note": note[:500]},
+        )
+    return qa
+
+
+def create_alert_rule(*, tenant: Any, data: dict[str, Any], actor: str) -> AlertRule:
+    """Create an alert rule (data validated by the API serializer)."""
+    rule = AlertRule.objects.create(tenant=tenant, **data)
+    record_audit_event(action="alert_rule.created", actor=actor, tenant=tenant, target=rule, data={"name": rule.name})
+    return rule
+
+
+def update_alert_rule(*, rule: AlertRule, data: dict[str, Any], actor: str) -> AlertRule:
+    """Change an alert rule's fields."""
+    for key, value in data.items():
+        setattr(rule, key, value)
+    rule.save()
+    record_audit_event(action="alert_rule.updated", actor=actor, tenant=rule.tenant, target=rule, data={"fields": sorted(data)})
+    return rule
+
+
+def delete_alert_rule(*, rule: AlertRule, actor: str) -> None:
+    """Remove a rule and its history."""
+    record_audit_event(action="alert_rule.deleted", actor=actor, tenant=rule.tenant, target=rule, data={"name": rule.name})
+    rule.delete()
+
+
+def _fire(rule: AlertRule, evaluation: Evaluation) -> AlertEvent:
+    value = evaluation.value if evaluation.value is not None else 0.0
+    message = f"{rule.get_metric_display()} is {value:.1f} ({evaluation.reason}) over the last {rule.window_minutes} min"
+    if rule.filters:
+        message += " for " + ", ".join(f"{k}={v}" for k, v in sorted(rule.filters.items()))
+    event = AlertEvent.objects.create(
+        tenant_id=rule.tenant_id,
+        rule=rule,
+        metric=rule.metric,
+        value=value,
+        baseline=evaluation.baseline,
+        volume=evaluation.volume,
+        window_start=evaluation.window_start,
+        window_end=evaluation.window_end,
+        message=message,
+    )
+    deliveries: dict[str, str] = {}
+    if rule.deliver_in_app:
+        notify_in_app(event)
+        deliveries["in_app"] = "ok"
+    if rule.email_to:
+        deliveries["email"] = send_email(event)
+    if rule.webhook_url:
+        deliveries["webhook"] = "queued"
+        event_id = str(event.id)
+        transaction.on_commit(lambda: _enqueue_webhook(event_id))
+    event.deliveries = deliveries
+    event.save(update_fields=["deliveries", "updated_at"])
+    log.info("alert_fired", rule=str(rule.id), metric=rule.metric, value=value)
+    return event
+
+
+def _enqueue_webhook(event_id: str) -> None:
+    from parley.analytics.tasks import deliver_alert_webhook
+
+    deliver_alert_webhook.apply_async(args=[event_id], queue="analytics")
+
+
+def evaluate_and_fire(rule_id: str, *, now: datetime | None = None) -> AlertEvent | None:
+    """Evaluate one rule; fire it (history + deliveries) unless it is in its cool-down."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rule = AlertRule.objects.select_for_update().select_related("tenant").get(pk=rule_id)
+        if not rule.enabled:
+            return None
+        evaluation = evaluate_rule(rule, now=now)
+        rule.last_evaluated_at = now
+        fields = ["last_evaluated_at", "updated_at"]
+        event = None
+        in_cooldown = rule.last_fired_at is not None and (now - rule.last_fired_at).total_seconds() < rule.cooldown_minutes * 60
+        if evaluation.fired and not in_cooldown:
+            event = _fire(rule, evaluation)
+            rule.last_fired_at = now
+            fields.append("last_fired_at")
+        rule.save(update_fields=fields)
+    return event
+
+
+def record_webhook_result(event_id: str, result: str) -> None:
+    """Store the webhook delivery outcome on the alert's history row."""
+    with transaction.atomic():
+        event = AlertEvent.objects.select_for_update().get(pk=event_id)
+        event.deliveries = {**event.deliveries, "webhook": result[:300]}
+        event.save(update_fields=["deliveries", "updated_at"])
+
+
+def mark_notification_read(*, notification: Notification) -> Notification:
+    """Mark an in-app notification read (idempotent)."""
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at", "updated_at"])
+    return notification
+
+
+def analytics_settings(tenant: Any) -> AnalyticsSettings:
+    """The tenant's analytics settings (reopen window, abandonment timeout, business hours)."""
+    return AnalyticsSettings.for_tenant(tenant)

@@ -1,0 +1,1 @@
+"""Support metrics computed from conversation facts."""
