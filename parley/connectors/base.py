@@ -1,13 +1,15 @@
 """The channel-neutral envelope every connector produces, and the Connector protocol.
 
 A channel is one folder under ``parley/connectors/`` implementing :class:`Connector`; the registry
-maps its slug to it. Core code only ever sees :class:`InboundMessage` and :class:`OutboundMessage`.
+maps its slug to it. Core code only ever sees :class:`InboundMessage`, :class:`StatusUpdate` and
+:class:`OutboundMessage`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +25,7 @@ class InboundAttachment(BaseModel):
     url: str = ""
     filename: str = ""
     caption: str = ""
+    sha256: str = ""
 
 
 class InboundMessage(BaseModel):
@@ -39,6 +42,7 @@ class InboundMessage(BaseModel):
     timestamp: datetime | None = None
     reply_to_external_id: str = ""
     content_type: str = "text"
+    button_id: str = Field(default="", description="Id of the quick-reply button the customer pressed, if any")
     raw: dict[str, Any] = Field(default_factory=dict, description="The provider's payload, kept for audit")
 
 
@@ -51,40 +55,162 @@ class OutboundButton(BaseModel):
     title: str = Field(min_length=1, max_length=20)
 
 
+class OutboundMedia(BaseModel):
+    """A file to send: a public URL the provider can fetch (or a provider media id)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["image", "audio", "video", "document", "file"] = "document"
+    url: str = ""
+    media_id: str = ""
+    mime_type: str = ""
+    filename: str = ""
+
+
+class OutboundTemplate(BaseModel):
+    """A pre-approved template message (WhatsApp: outside the 24-hour customer-service window)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=512)
+    language: str = "en_US"
+    body_parameters: list[str] = Field(default_factory=list)
+
+
 class OutboundMessage(BaseModel):
-    """What a connector is asked to deliver."""
+    """What a connector is asked to deliver.
+
+    ``idempotency_key`` is stable across retries of the same message (its id); connectors pass it to
+    providers that deduplicate on it, and echo it where the provider returns it in status callbacks.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     message_id: str
+    idempotency_key: str = ""
     recipient_external_id: str
+    conversation_id: str = ""
     text: str = ""
     buttons: list[OutboundButton] = Field(default_factory=list)
-    media_url: str = ""
-    media_kind: str = ""
-    media_mime_type: str = ""
+    media: OutboundMedia | None = None
+    template: OutboundTemplate | None = None
+    sender_type: str = "assistant"
+    sender_name: str = ""
+    last_customer_message_at: datetime | None = None
+    created_at: datetime | None = None
 
 
 class DeliveryResult(BaseModel):
-    """The provider accepted a message: its id, so status callbacks can be matched."""
+    """The provider accepted a message: its id, so status callbacks can be matched.
+
+    ``status`` is ``delivered`` when the connector knows the message reached the recipient
+    (web chat pushes straight to the visitor's socket), else ``sent``.
+    """
 
     provider_message_id: str
+    status: Literal["sent", "delivered"] = "sent"
 
 
 class StatusUpdate(BaseModel):
-    """A delivery-status callback: sent, delivered, read or failed."""
+    """A delivery-status callback: sent, delivered, read or failed.
+
+    ``message_ref`` is our own message id when the provider echoes it back (WhatsApp's
+    ``biz_opaque_callback_data``); it matches even if the provider id was never stored.
+    """
 
     provider_message_id: str
-    status: str
+    status: Literal["sent", "delivered", "read", "failed"]
     timestamp: datetime | None = None
     error: str = ""
+    recipient_external_id: str = ""
+    message_ref: str = ""
+
+
+@dataclass(frozen=True)
+class ChannelEvent:
+    """One event of a webhook payload, with the key that routes it to a tenant's channel.
+
+    ``route`` is the provider's account id the event was addressed to (WhatsApp ``phone_number_id``,
+    Messenger page id) or ``""`` when the URL already names the channel.
+    """
+
+    route: str
+    inbound: InboundMessage | None = None
+    status: StatusUpdate | None = None
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """Downloaded media content."""
+
+    content: bytes
+    mime_type: str
+    filename: str = ""
+
+
+class DeliveryError(Exception):
+    """Sending failed. ``retryable`` errors (429, 5xx, timeouts) are retried with backoff.
+
+    ``ambiguous`` means the request may have reached the provider (a timeout after sending), so a
+    blind resend could duplicate the message.
+    """
+
+    def __init__(self, reason: str, *, retryable: bool, ambiguous: bool = False, status_code: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.ambiguous = ambiguous
+        self.status_code = status_code
+
+
+class WebhookRejected(Exception):
+    """A webhook request that must be refused with ``status_code`` and ``reason``."""
+
+    def __init__(self, status_code: int, reason: str, code: str = "invalid") -> None:
+        super().__init__(reason)
+        self.status_code = status_code
+        self.reason = reason
+        self.code = code
 
 
 class Connector(Protocol):
-    """What every channel implements."""
+    """What every channel implements.
+
+    Attributes:
+        slug: the channel type (``Channel.type``) this connector serves.
+        supports_buttons: native quick replies; otherwise buttons become numbered plain text.
+        idempotent_send: the provider deduplicates on ``OutboundMessage.idempotency_key``, so a
+            send whose outcome is unknown may be repeated safely.
+    """
 
     slug: str
+    supports_buttons: bool
+    idempotent_send: bool
+
+    def parse_events(self, payload: Any) -> list[ChannelEvent]:
+        """Normalise a webhook payload (already signature-checked and JSON-decoded).
+
+        Raises:
+            WebhookRejected: (400) when the payload does not have the documented shape.
+        """
+        ...
 
     def send(self, channel: Any, message: OutboundMessage) -> DeliveryResult:
-        """Deliver ``message`` through the provider; raise to be retried."""
+        """Deliver ``message`` through the provider.
+
+        Raises:
+            DeliveryError: with ``retryable`` / ``ambiguous`` set from the provider's answer.
+        """
         ...
+
+    def fetch_media(self, channel: Any, attachment: InboundAttachment) -> MediaFile | None:
+        """Download an inbound attachment's content (None when the channel carries none)."""
+        ...
+
+
+def buttons_as_text(text: str, buttons: list[OutboundButton]) -> str:
+    """The plain-text fallback for quick replies: numbered options under the text."""
+    if not buttons:
+        return text
+    options = "\n".join(f"{index}. {button.title}" for index, button in enumerate(buttons, start=1))
+    return f"{text}\n\n{options}" if text else options

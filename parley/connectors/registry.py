@@ -7,7 +7,11 @@ from importlib import import_module
 from parley.connectors.base import Connector
 
 _CONNECTOR_MODULES: dict[str, str] = {
-    # slug: module exposing ``connector`` (filled in as channel folders land)
+    # slug: module exposing ``connector``
+    "webchat": "parley.connectors.webchat.connector",
+    "whatsapp": "parley.connectors.whatsapp.connector",
+    "messenger": "parley.connectors.messenger.connector",
+    "generic": "parley.connectors.generic.connector",
 }
 _cache: dict[str, Connector] = {}
 

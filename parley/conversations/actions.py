@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import structlog
@@ -15,9 +16,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from parley.accounts.models import Membership, Tenant, User
-from parley.connectors.base import InboundMessage
+from parley.connectors.base import InboundMessage, MediaFile, StatusUpdate
 from parley.connectors.models import Channel
 from parley.conversations.models import (
+    Attachment,
     Conversation,
     ConversationStatus,
     DeliveryStatus,
@@ -182,6 +184,14 @@ def receive_inbound(*, channel: Channel, inbound: InboundMessage, enqueue_turn: 
                 display_name=inbound.sender_name,
             )
             conversation, conversation_created = open_or_continue_conversation(channel=channel, customer=customer, now=now)
+            metadata: dict[str, Any] = {"raw": inbound.raw} if inbound.raw else {}
+            if inbound.button_id:
+                metadata["button_id"] = inbound.button_id
+            reply_to = (
+                Message.objects.filter(conversation=conversation, provider_message_id=inbound.reply_to_external_id).first()
+                if inbound.reply_to_external_id
+                else None
+            )
             message = Message.objects.create(
                 tenant=tenant,
                 conversation=conversation,
@@ -193,8 +203,10 @@ def receive_inbound(*, channel: Channel, inbound: InboundMessage, enqueue_turn: 
                 external_id=inbound.external_id,
                 delivery_status=DeliveryStatus.RECEIVED,
                 sent_by_client_at=inbound.timestamp,
-                metadata={"raw": inbound.raw} if inbound.raw else {},
+                reply_to=reply_to,
+                metadata=metadata,
             )
+            _store_inbound_attachments(message, inbound)
             _touch_conversation(conversation, message, now, from_customer=True)
             if conversation_created:
                 _emit_conversation(conversation, created=True)
@@ -215,6 +227,57 @@ def receive_inbound(*, channel: Channel, inbound: InboundMessage, enqueue_turn: 
         return ReceiveResult(existing, existing.conversation, False)
     log.info("message_received", conversation_id=str(conversation.id), message_id=str(message.id), channel=channel.type)
     return ReceiveResult(message, conversation, True)
+
+
+def _store_inbound_attachments(message: Message, inbound: InboundMessage) -> None:
+    """One Attachment row per inbound file; their content is downloaded by a task after commit."""
+    for item in inbound.attachments:
+        attachment = Attachment.objects.create(
+            tenant_id=message.tenant_id,
+            message=message,
+            kind=item.kind[:20],
+            mime_type=item.mime_type[:100],
+            url=item.url[:1000],
+            provider_media_id=item.media_id[:255],
+            filename=item.filename[:255],
+            metadata={"caption": item.caption, "sha256": item.sha256} if (item.caption or item.sha256) else {},
+        )
+        if item.media_id or item.url:
+            attachment_id = attachment.id
+            transaction.on_commit(partial(_enqueue_media_fetch, attachment_id))
+
+
+def _enqueue_media_fetch(attachment_id: Any) -> None:
+    from parley.conversations.tasks import fetch_attachment_media
+
+    fetch_attachment_media.apply_async(args=[str(attachment_id)], queue="webhooks")
+
+
+def store_attachment_media(*, attachment: Attachment, media: MediaFile) -> Attachment:
+    """Save downloaded media content into the attachment's file (idempotent: a stored file is kept)."""
+    from django.core.files.base import ContentFile
+
+    with transaction.atomic():
+        attachment = Attachment.objects.select_for_update().get(pk=attachment.pk)
+        if attachment.file:
+            return attachment
+        extension = _extension_for(media.mime_type or attachment.mime_type)
+        name = media.filename or attachment.filename or f"{attachment.kind}-{attachment.id}{extension}"
+        attachment.file.save(name, ContentFile(media.content), save=False)
+        attachment.size_bytes = len(media.content)
+        if media.mime_type and not attachment.mime_type:
+            attachment.mime_type = media.mime_type[:100]
+        attachment.save(update_fields=["file", "size_bytes", "mime_type", "updated_at"])
+        message = Message.objects.select_related("sender_user").get(pk=attachment.message_id)
+        _emit_message(message, created=False)
+    return attachment
+
+
+def _extension_for(mime_type: str) -> str:
+    import mimetypes
+
+    base = mime_type.split(";")[0].strip()
+    return {"audio/ogg": ".ogg", "image/jpeg": ".jpg"}.get(base) or mimetypes.guess_extension(base) or ""
 
 
 def _enqueue_turn(message_id: Any) -> None:
@@ -299,7 +362,7 @@ def record_delivery_status(
     *, message: Message, status: str, provider_message_id: str = "", error: str = "", at: datetime | None = None
 ) -> Message:
     """Move an outbound message's delivery status forward (never backwards: read stays read)."""
-    order = [DeliveryStatus.QUEUED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ]
+    order = [DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ]
     at = at or timezone.now()
     with transaction.atomic():
         message = Message.objects.select_for_update().get(pk=message.pk)
@@ -312,17 +375,21 @@ def record_delivery_status(
                 message.delivery_error = error[:2000]
                 changed += ["delivery_status", "delivery_error"]
         elif (current in order and new in order and order.index(new) > order.index(current)) or (
-            current == DeliveryStatus.FAILED and new in order[1:]
+            current == DeliveryStatus.FAILED and new in order[2:]
         ):
             message.delivery_status = new
             changed.append("delivery_status")
             stamp_field = {
+                DeliveryStatus.SENDING: "sending_started_at",
                 DeliveryStatus.SENT: "sent_at",
                 DeliveryStatus.DELIVERED: "delivered_at",
                 DeliveryStatus.READ: "read_at",
             }[new]
             setattr(message, stamp_field, at)
             changed.append(stamp_field)
+            if new in (DeliveryStatus.DELIVERED, DeliveryStatus.READ) and message.sent_at is None:
+                message.sent_at = at
+                changed.append("sent_at")
         if provider_message_id and message.provider_message_id != provider_message_id:
             message.provider_message_id = provider_message_id
             changed.append("provider_message_id")
@@ -362,7 +429,7 @@ def update_conversation(*, conversation: Conversation, changes: dict[str, Any], 
                 if conversation.status in (ConversationStatus.BOT, ConversationStatus.OPEN, ConversationStatus.PENDING_HUMAN):
                     conversation.status = ConversationStatus.ASSIGNED
                     fields.append("status")
-        for name in ("priority", "labels", "team"):
+        for name in ("priority", "labels", "team", "assistant", "language"):
             if name in changes:
                 setattr(conversation, name, changes[name])
                 fields.append(name)
@@ -397,3 +464,170 @@ def update_ticket(*, ticket: Ticket, data: dict[str, Any]) -> Ticket:
         setattr(ticket, key, value)
     ticket.save()
     return ticket
+
+
+# --- Outbox -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryClaim:
+    """What :func:`claim_for_delivery` decided.
+
+    ``decision`` is ``send`` (the caller delivers now), ``done`` (already left, failed for good or
+    missing: nothing to do) or ``wait`` (an earlier attempt's outcome is unknown; ask again after
+    ``wait_seconds``). ``previous_outcome_unknown`` is set when this send repeats an attempt that may
+    have reached the provider.
+    """
+
+    decision: str
+    message: Message | None = None
+    reason: str = ""
+    wait_seconds: float = 0.0
+    previous_outcome_unknown: bool = False
+
+
+def claim_for_delivery(*, message_id: Any, idempotent_provider: bool, reconcile_seconds: float) -> DeliveryClaim:
+    """Take an outbound message for one delivery attempt, marking it ``sending`` first.
+
+    The ``sending`` marker is committed before the provider is called, so a retry (or the outbox
+    sweep after a crash) knows an attempt may have reached the provider. Such a message is resent
+    at once only to providers that deduplicate on our idempotency key; otherwise only after
+    ``reconcile_seconds`` without a status callback proving it arrived (see docs/channels.md).
+
+    Args:
+        message_id: the outbound message.
+        idempotent_provider: the channel's provider deduplicates on the idempotency key.
+        reconcile_seconds: how long to wait for a status callback before repeating an unknown attempt.
+
+    Returns:
+        The decision and the locked-then-updated message.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("conversation", "channel")
+            .filter(pk=message_id, direction=Direction.OUTBOUND)
+            .first()
+        )
+        if message is None:
+            return DeliveryClaim("done", reason="missing")
+        if message.is_private:
+            return DeliveryClaim("done", message, reason="private")
+        status = message.delivery_status
+        if status in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ):
+            return DeliveryClaim("done", message, reason="already-sent")
+        if status == DeliveryStatus.FAILED:
+            return DeliveryClaim("done", message, reason="failed")
+        unknown = status == DeliveryStatus.SENDING
+        if unknown and not idempotent_provider:
+            started = message.sending_started_at or message.updated_at
+            waited = (now - started).total_seconds()
+            if waited < reconcile_seconds:
+                return DeliveryClaim("wait", message, reason="awaiting-status", wait_seconds=reconcile_seconds - waited)
+            log.warning("outbox_resend_after_unknown_outcome", message_id=str(message.id), waited_s=round(waited, 1))
+        message.delivery_status = DeliveryStatus.SENDING
+        message.sending_started_at = now
+        message.delivery_attempts = message.delivery_attempts + 1
+        message.save(update_fields=["delivery_status", "sending_started_at", "delivery_attempts", "updated_at"])
+    return DeliveryClaim("send", message, previous_outcome_unknown=unknown)
+
+
+def release_delivery(*, message_id: Any, reason: str) -> None:
+    """The provider refused an attempt (it answered, so nothing was sent): back to ``queued``."""
+    Message.objects.filter(pk=message_id, delivery_status=DeliveryStatus.SENDING).update(
+        delivery_status=DeliveryStatus.QUEUED, delivery_error=reason[:2000], updated_at=timezone.now()
+    )
+
+
+def retry_failed_delivery(*, message: Message, actor: str) -> Message:
+    """A person asks to send a failed message again: back to ``queued`` and re-enqueued on commit."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message.pk)
+        if message.direction != Direction.OUTBOUND or message.is_private:
+            raise DomainError("only outbound messages can be resent", code=ErrorCode.INVALID)
+        if message.delivery_status != DeliveryStatus.FAILED:
+            raise DomainError("only failed messages can be resent", code=ErrorCode.CONFLICT, status_code=409)
+        message.delivery_status = DeliveryStatus.QUEUED
+        message.delivery_error = ""
+        message.save(update_fields=["delivery_status", "delivery_error", "updated_at"])
+        _emit_message(message, created=False)
+        message_id = message.id
+        transaction.on_commit(lambda: _enqueue_delivery(message_id))
+    log.info("delivery_retry_requested", message_id=str(message.id), actor=actor)
+    return message
+
+
+def stale_outbox_message_ids(*, queued_older_than: float, sending_older_than: float, limit: int = 500) -> list[str]:
+    """Outbound messages whose delivery task was lost (worker killed, broker restarted).
+
+    ``queued`` ones not touched for ``queued_older_than`` seconds, ``sending`` ones whose attempt
+    started more than ``sending_older_than`` seconds ago.
+    """
+    from django.db.models import Q
+
+    now = timezone.now()
+    from datetime import timedelta
+
+    rows = (
+        Message.objects.filter(direction=Direction.OUTBOUND, is_private=False)
+        .filter(
+            Q(delivery_status=DeliveryStatus.QUEUED, updated_at__lt=now - timedelta(seconds=queued_older_than))
+            | Q(delivery_status=DeliveryStatus.SENDING, sending_started_at__lt=now - timedelta(seconds=sending_older_than))
+        )
+        .order_by("updated_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    return [str(row) for row in rows]
+
+
+def record_status_update(*, channel: Channel, update: StatusUpdate) -> Message | None:
+    """Apply a provider's delivery-status callback to the outbound message it concerns.
+
+    Matched by the provider's message id, or by our own id when the provider echoed it back
+    (``message_ref``); unknown messages are ignored (None).
+    """
+    message = None
+    if update.provider_message_id:
+        message = Message.objects.filter(
+            channel=channel, direction=Direction.OUTBOUND, provider_message_id=update.provider_message_id
+        ).first()
+    if message is None and update.message_ref:
+        import uuid
+
+        try:
+            ref = uuid.UUID(update.message_ref)
+        except ValueError:
+            ref = None
+        if ref is not None:
+            message = Message.objects.filter(channel=channel, direction=Direction.OUTBOUND, pk=ref).first()
+    if message is None:
+        log.info("status_for_unknown_message", channel=channel.type, provider_message_id=update.provider_message_id)
+        return None
+    return record_delivery_status(
+        message=message,
+        status=update.status,
+        provider_message_id=update.provider_message_id,
+        error=update.error,
+        at=update.timestamp,
+    )
+
+
+def mark_read_by_customer(*, conversation: Conversation, up_to: Message) -> int:
+    """The customer has seen every outbound message up to ``up_to``: they become ``read``.
+
+    Returns:
+        How many messages changed.
+    """
+    candidates = Message.objects.filter(
+        conversation=conversation,
+        direction=Direction.OUTBOUND,
+        is_private=False,
+        created_at__lte=up_to.created_at,
+        delivery_status__in=[DeliveryStatus.SENT, DeliveryStatus.DELIVERED],
+    )
+    changed = 0
+    for message in candidates:
+        record_delivery_status(message=message, status=DeliveryStatus.READ)
+        changed += 1
+    return changed

@@ -84,10 +84,13 @@ class SenderType(models.TextChoices):
 
 
 class DeliveryStatus(models.TextChoices):
-    """Inbound messages are ``received``; outbound ones move queued → sent → delivered → read, or failed."""
+    """Inbound messages are ``received``; outbound ones move queued → sending → sent → delivered → read,
+    or failed. ``sending`` marks a delivery attempt whose outcome is not yet recorded (the outbox's
+    idempotency marker)."""
 
     RECEIVED = "received", "Received"
     QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     DELIVERED = "delivered", "Delivered"
     READ = "read", "Read"
@@ -110,6 +113,7 @@ class Message(TenantScopedModel):
     delivery_status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.RECEIVED)
     delivery_error = models.TextField(blank=True)
     delivery_attempts = models.PositiveIntegerField(default=0)
+    sending_started_at = models.DateTimeField(null=True, blank=True, help_text="When the current delivery attempt began")
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -130,6 +134,11 @@ class Message(TenantScopedModel):
         indexes = [
             models.Index(fields=["conversation", "created_at"]),
             models.Index(fields=["tenant", "created_at"]),
+            models.Index(
+                fields=["delivery_status", "updated_at"],
+                condition=Q(delivery_status__in=["queued", "sending"]),
+                name="message_outbox_pending",
+            ),
         ]
 
     def __str__(self) -> str:

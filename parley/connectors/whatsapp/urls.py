@@ -1,0 +1,5 @@
+from django.urls import path
+
+from parley.connectors.whatsapp.views import whatsapp_webhook
+
+urlpatterns = [path("webhooks/whatsapp/", whatsapp_webhook, name="webhook-whatsapp")]
