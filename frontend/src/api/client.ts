@@ -63,7 +63,12 @@ const csrfMiddleware: Middleware = {
   },
 };
 
-export const api = createClient<paths>({ baseUrl: "", credentials: "same-origin" });
+// An absolute base (same origin) so Request objects resolve outside a page too (tests).
+export const api = createClient<paths>({
+  baseUrl: typeof window !== "undefined" ? window.location.origin : "",
+  credentials: "same-origin",
+  fetch: (input: Request) => globalThis.fetch(input),
+});
 api.use(csrfMiddleware);
 
 /** Unwrap an openapi-fetch result: data, or throw an ApiError with the server's reason. */
