@@ -1,0 +1,145 @@
+"""REST fallback of the web-chat protocol under ``/api/v1/webchat/<widget_key>/``.
+
+The visitor token (header ``X-Parley-Visitor-Token``) authenticates; browser origins must be in the
+widget's ``allowed_origins`` and get CORS headers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from pydantic import BaseModel, ValidationError
+
+from parley.connectors.models import Channel
+from parley.connectors.webchat import service
+from parley.connectors.webchat.schemas import MAX_FRAME_BYTES, MessageRequest, ReadRequest, SessionRequest
+
+TOKEN_HEADER = "HTTP_X_PARLEY_VISITOR_TOKEN"
+
+
+def _error(status: int, code: str, detail: str, errors: dict[str, Any] | None = None) -> JsonResponse:
+    body: dict[str, Any] = {"detail": detail, "code": code}
+    if errors:
+        body["errors"] = errors
+    return JsonResponse(body, status=status)
+
+
+def _with_cors(response: HttpResponse, origin: str | None) -> HttpResponse:
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Allow-Headers"] = "content-type, x-parley-visitor-token"
+        response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response["Access-Control-Max-Age"] = "600"
+        response["Vary"] = "Origin"
+    return response
+
+
+View = Callable[[HttpRequest, Channel], HttpResponse]
+
+
+def widget_endpoint(methods: tuple[str, ...]) -> Callable[[View], Callable[..., HttpResponse]]:
+    """Resolve the widget, enforce its origins, answer preflights, add CORS headers."""
+
+    def decorate(view: View) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, widget_key: str) -> HttpResponse:
+            channel = service.find_widget(widget_key)
+            if channel is None:
+                return _error(404, "unknown_widget", "no enabled web-chat widget has this key")
+            origin = request.headers.get("Origin")
+            if not service.origin_allowed(channel, origin):
+                return _error(403, "origin_not_allowed", "this page's origin is not in the widget's allowed_origins")
+            if request.method == "OPTIONS":
+                return _with_cors(HttpResponse(status=204), origin)
+            if request.method not in methods:
+                return _with_cors(_error(405, "method_not_allowed", f"use {' or '.join(methods)}"), origin)
+            return _with_cors(view(request, channel), origin)
+
+        return wrapper
+
+    return decorate
+
+
+def _body(request: HttpRequest, model: type[BaseModel]) -> Any:
+    if len(request.body) > MAX_FRAME_BYTES:
+        return _error(413, "payload_too_large", f"bodies are limited to {MAX_FRAME_BYTES} bytes")
+    try:
+        data = json.loads(request.body or b"{}")
+    except json.JSONDecodeError:
+        return _error(400, "invalid", "malformed JSON")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors: dict[str, list[str]] = {}
+        for item in exc.errors():
+            errors.setdefault(".".join(str(p) for p in item["loc"]) or "non_field_errors", []).append(item["msg"])
+        return _error(400, "invalid", "Invalid input.", errors)
+
+
+def _visitor(request: HttpRequest, channel: Channel) -> service.Visitor | None:
+    return service.visitor_from_token(channel, request.META.get(TOKEN_HEADER))
+
+
+def _unauthenticated() -> JsonResponse:
+    return _error(401, "invalid_visitor_token", "missing or invalid X-Parley-Visitor-Token; call session/ first")
+
+
+@widget_endpoint(("POST",))
+def session_view(request: HttpRequest, channel: Channel) -> HttpResponse:
+    """``POST session/``: recognise or start a visitor; the welcome object without history."""
+    body = _body(request, SessionRequest)
+    if isinstance(body, HttpResponse):
+        return body
+    with transaction.atomic():
+        session = service.start_session(channel, token=body.visitor_token, name=body.name, email=body.email, locale=body.locale)
+    return JsonResponse(session.welcome(channel))
+
+
+@widget_endpoint(("GET", "POST"))
+def messages_view(request: HttpRequest, channel: Channel) -> HttpResponse:
+    """``GET messages/?after=``: the current conversation; ``POST messages/``: send a message."""
+    visitor = _visitor(request, channel)
+    if visitor is None:
+        return _unauthenticated()
+    if request.method == "GET":
+        conversation = service.current_conversation(channel, visitor.visitor_id)
+        return JsonResponse(
+            {
+                "conversation_id": str(conversation.id) if conversation else None,
+                "conversation_status": conversation.status if conversation else None,
+                "messages": service.history(channel, visitor.visitor_id, after_message_id=request.GET.get("after")),
+            }
+        )
+    body = _body(request, MessageRequest)
+    if isinstance(body, HttpResponse):
+        return body
+    posted = service.post_message(
+        channel, visitor.visitor_id, client_id=body.client_id, text=body.text, button_id=body.button_id, profile=visitor.profile
+    )
+    message = service.visitor_message(posted.message)
+    if not posted.duplicate:
+        service.push_to_visitor(channel, visitor.visitor_id, {"type": "message", "message": message})
+    return JsonResponse({"ack": posted.ack(body.client_id), "message": message}, status=200 if posted.duplicate else 201)
+
+
+@widget_endpoint(("POST",))
+def read_view(request: HttpRequest, channel: Channel) -> HttpResponse:
+    """``POST read/``: the visitor has seen outbound messages up to ``message_id``."""
+    visitor = _visitor(request, channel)
+    if visitor is None:
+        return _unauthenticated()
+    body = _body(request, ReadRequest)
+    if isinstance(body, HttpResponse):
+        return body
+    try:
+        service.mark_read(channel, visitor.visitor_id, body.message_id)
+    except service.WebchatError as exc:
+        return _error(400, exc.code, exc.detail)
+    return HttpResponse(status=204)
