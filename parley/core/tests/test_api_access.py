@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from parley.accounts.models import ApiKey, Membership
 from parley.assistants.models import Assistant
+from parley.audit.models import AuditEvent
 from parley.config.urls import router
 from parley.connectors.models import Channel
 from parley.conversations.models import Conversation, Ticket
@@ -33,6 +34,7 @@ def _other_tenant_objects(other: Any) -> dict[type, Any]:
         ApiKey: factories.api_client(other, "admin") and ApiKey.objects.filter(tenant=other).first(),
         DeadLetter: DeadLetter.objects.create(tenant=other, task_name="x", error="boom", created_at=timezone.now()),
         Assistant: Assistant.objects.create(tenant=other, name="Globex bot"),
+        AuditEvent: AuditEvent.objects.create(tenant=other, actor="admin@globex.test", action="globex.secret"),
     }
 
 

@@ -1,0 +1,3 @@
+from parley.audit.api import AuditEventViewSet
+
+api_routes = [("audit-events", AuditEventViewSet, "audit-event")]
