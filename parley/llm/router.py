@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 import structlog
 from django.conf import settings
 
+from parley.config.env import env_str
 from parley.llm.actions import record_llm_call
 from parley.llm.backends import get_backend
 from parley.llm.breaker import CircuitBreaker
@@ -36,14 +37,24 @@ SAFE_REPLY = "Sorry, I couldn't complete that just now. Could you rephrase, or a
 
 
 def default_routing() -> RoutingConfig | None:
-    """The installation-wide backend from ``PARLEY_LLM_BASE_URL`` / ``_MODEL`` / ``_API_KEY``; None when unset."""
+    """The installation-wide routing; None when no LLM is configured.
+
+    The ``default`` backend comes from ``PARLEY_LLM_BASE_URL`` / ``_MODEL`` / ``_API_KEY``; an optional
+    ``fallback`` backend from ``PARLEY_LLM_FALLBACK_BASE_URL`` / ``_MODEL`` / ``_API_KEY``.
+    """
     base_url = getattr(settings, "LLM_BASE_URL", "")
     model = getattr(settings, "LLM_MODEL", "")
     if not base_url or not model:
         return None
-    return RoutingConfig(
-        backends=[BackendConfig(name="default", base_url=base_url, model=model, api_key=getattr(settings, "LLM_API_KEY", ""))]
-    )
+    backends = [BackendConfig(name="default", base_url=base_url, model=model, api_key=getattr(settings, "LLM_API_KEY", ""))]
+    fallback_url, fallback_model = env_str("PARLEY_LLM_FALLBACK_BASE_URL", ""), env_str("PARLEY_LLM_FALLBACK_MODEL", "")
+    if fallback_url and fallback_model:
+        backends.append(
+            BackendConfig(
+                name="fallback", base_url=fallback_url, model=fallback_model, api_key=env_str("PARLEY_LLM_FALLBACK_API_KEY", "")
+            )
+        )
+    return RoutingConfig(backends=backends)
 
 
 def _backoff_s(attempt: int, retry_after: float | None) -> float:

@@ -17,6 +17,7 @@ from parley.conversations.models import Conversation, Ticket
 from parley.core.models import DeadLetter
 from parley.customers.models import Customer
 from parley.testing import factories
+from parley.tools.tests.tenant_objects import tools_area_objects
 
 
 def _other_tenant_objects(other: Any) -> dict[type, Any]:
@@ -34,6 +35,7 @@ def _other_tenant_objects(other: Any) -> dict[type, Any]:
         ApiKey: factories.api_client(other, "admin") and ApiKey.objects.filter(tenant=other).first(),
         DeadLetter: DeadLetter.objects.create(tenant=other, task_name="x", error="boom", created_at=timezone.now()),
         Assistant: Assistant.objects.create(tenant=other, name="Globex bot"),
+        **tools_area_objects(other, conversation),
         AuditEvent: AuditEvent.objects.create(tenant=other, actor="admin@globex.test", action="globex.secret"),
     }
 
