@@ -137,6 +137,15 @@ class ChannelEvent:
     route: str
     inbound: InboundMessage | None = None
     status: StatusUpdate | None = None
+    read: ReadReceipt | None = None
+
+
+@dataclass(frozen=True)
+class ReadReceipt:
+    """The customer has read everything sent to them up to ``until`` (Messenger's read watermark)."""
+
+    reader_external_id: str
+    until: datetime
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ class IngestResult:
 
 def ingest(channel: Channel, events: list[ChannelEvent]) -> IngestResult:
     """Store inbound messages (idempotently, enqueueing the turn on commit) and apply status updates."""
-    from parley.conversations.actions import receive_inbound, record_status_update
+    from parley.conversations.actions import mark_read_until, receive_inbound, record_status_update
 
     result = IngestResult()
     for event in events:
@@ -112,6 +112,9 @@ def ingest(channel: Channel, events: list[ChannelEvent]) -> IngestResult:
                 result.duplicates += 1
         if event.status is not None:
             record_status_update(channel=channel, update=event.status)
+            result.statuses += 1
+        if event.read is not None:
+            mark_read_until(channel=channel, customer_external_id=event.read.reader_external_id, until=event.read.until)
             result.statuses += 1
     return result
 

@@ -631,3 +631,28 @@ def mark_read_by_customer(*, conversation: Conversation, up_to: Message) -> int:
         record_delivery_status(message=message, status=DeliveryStatus.READ)
         changed += 1
     return changed
+
+
+def mark_read_until(*, channel: Channel, customer_external_id: str, until: datetime) -> int:
+    """A read watermark: the customer has read every message sent to them on ``channel`` before ``until``.
+
+    Returns:
+        How many messages changed.
+    """
+    identity = CustomerIdentity.objects.filter(
+        tenant_id=channel.tenant_id, channel_type=channel.type, external_id=customer_external_id
+    ).first()
+    if identity is None:
+        return 0
+    changed = 0
+    for message in Message.objects.filter(
+        channel=channel,
+        conversation__customer_id=identity.customer_id,
+        direction=Direction.OUTBOUND,
+        is_private=False,
+        sent_at__lte=until,
+        delivery_status__in=[DeliveryStatus.SENT, DeliveryStatus.DELIVERED],
+    ):
+        record_delivery_status(message=message, status=DeliveryStatus.READ, at=until)
+        changed += 1
+    return changed
