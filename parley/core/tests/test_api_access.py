@@ -16,6 +16,7 @@ from parley.connectors.models import Channel
 from parley.conversations.models import Conversation, Ticket
 from parley.core.models import DeadLetter
 from parley.customers.models import Customer
+from parley.orchestrator.tests.tenant_objects import assistant_area_objects
 from parley.testing import factories
 from parley.tools.tests.tenant_objects import tools_area_objects
 
@@ -36,6 +37,7 @@ def _other_tenant_objects(other: Any) -> dict[type, Any]:
         DeadLetter: DeadLetter.objects.create(tenant=other, task_name="x", error="boom", created_at=timezone.now()),
         Assistant: Assistant.objects.create(tenant=other, name="Globex bot"),
         **tools_area_objects(other, conversation),
+        **assistant_area_objects(other, conversation, message, user),
         AuditEvent: AuditEvent.objects.create(tenant=other, actor="admin@globex.test", action="globex.secret"),
     }
 

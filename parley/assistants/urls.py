@@ -1,0 +1,5 @@
+from parley.assistants.api import AssistantViewSet
+
+api_routes = [
+    ("assistants", AssistantViewSet, "assistant"),
+]

@@ -1,0 +1,206 @@
+"""run_turn end to end on real PostgreSQL/Redis: knowledge answers, order lookups, refunds with
+confirmation, hand-over; idempotency, the per-conversation lock, suggestions while a human owns it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from parley.connectors.base import InboundMessage
+from parley.conversations import actions as conversation_actions
+from parley.conversations.models import Conversation, ConversationStatus, Message, SenderType
+from parley.core.redis import get_redis
+from parley.handover.models import Handover, HandoverState, Suggestion
+from parley.orchestrator import turn as turn_module
+from parley.orchestrator.models import TurnTrace
+from parley.orchestrator.tests.conftest import make_order, online_agent
+from parley.orchestrator.turn import TurnBusy, run_turn
+from parley.testing import factories
+
+_ids = iter(range(1, 10_000))
+
+
+def say(channel: Any, text: str, *, sender: str = "cust-1", button_id: str = "") -> Message:
+    """The customer writes; the turn runs synchronously; returns the inbound message."""
+    result = conversation_actions.receive_inbound(
+        channel=channel,
+        inbound=InboundMessage(
+            channel_type=channel.type, external_id=f"m-{next(_ids)}", sender_external_id=sender, text=text, button_id=button_id
+        ),
+        enqueue_turn=False,
+    )
+    run_turn(str(result.message.id))
+    return result.message
+
+
+def replies(message: Message) -> list[Message]:
+    return list(
+        Message.objects.filter(
+            conversation=message.conversation, sender_type=SenderType.ASSISTANT, metadata__turn_message_id=str(message.id)
+        )
+    )
+
+
+def last_reply(message: Message) -> Message:
+    found = replies(message)
+    assert found, f"no reply to {message.text!r}"
+    return found[-1]
+
+
+@pytest.mark.django_db
+def test_knowledge_answer_order_lookup_refund_with_confirmation_then_handover(shop: dict[str, Any]) -> None:
+    channel, tenant = shop["channel"], shop["tenant"]
+    agent = online_agent(tenant)
+
+    question = say(channel, "How long does a refund take to reach my card?")
+    answer = last_reply(question)
+    assert "5 business days" in answer.text and "Returns and refunds" in answer.text
+    assert answer.metadata["citations"][0]["title"] == "Returns and refunds"
+    customer = question.conversation.customer
+    make_order(customer, "1001", total="30.00")
+
+    lookup = say(channel, "Where is my order #1001?")
+    status = last_reply(lookup)
+    assert "#1001" in status.text and "Shipped" in status.text and "TRK1001" in status.text
+    trace = TurnTrace.objects.get(message=lookup)
+    assert trace.tool_calls[0]["name"] == "get_order_status" and trace.tool_calls[0]["status"] == "ok"
+
+    refund = say(channel, "Please refund order #1001, the mug came in pieces")
+    proposal = last_reply(refund)
+    assert "confirm" in proposal.text.lower() and "1001" in proposal.text
+    assert [b["id"] for b in proposal.buttons] == ["confirm_yes", "confirm_no"]
+    order = customer.orders.get(number="1001")
+    assert order.refunded_amount == 0
+
+    unclear = say(channel, "hmm what would that mean for my points?")
+    assert "Yes or No" in last_reply(unclear).text
+    order.refresh_from_db()
+    assert order.refunded_amount == 0
+
+    confirmed = say(channel, "Yes please", button_id="confirm_yes")
+    done = last_reply(confirmed)
+    order.refresh_from_db()
+    assert order.refunded_amount == order.total
+    assert "30.00" in done.text
+    assert TurnTrace.objects.get(message=confirmed).outcome == "confirmed"
+
+    human = say(channel, "Now I'd like to talk to a human please")
+    notice = last_reply(human)
+    assert "team" in notice.text
+    conversation = Conversation.objects.get(pk=human.conversation_id)
+    assert conversation.status == ConversationStatus.ASSIGNED and conversation.assignee_id == agent.id
+    handover = Handover.objects.get(conversation=conversation)
+    assert handover.reason == "explicit_request" and handover.state == HandoverState.ASSIGNED
+    assert "refund_order" in handover.summary and "talk to a human" in handover.summary
+    assert Message.objects.filter(conversation=conversation, is_private=True, text__contains="Handover").exists()
+    stored = Message.objects.get(pk=human.pk)
+    assert stored.analysis["language"] == "en" and "sentiment_score" in stored.analysis
+
+
+@pytest.mark.django_db
+def test_german_request_for_a_person_is_answered_in_german_and_queued_without_agents(shop: dict[str, Any]) -> None:
+    message = say(shop["channel"], "Ich möchte bitte mit einem Mitarbeiter sprechen")
+    assert "Team" in last_reply(message).text
+    conversation = Conversation.objects.get(pk=message.conversation_id)
+    assert conversation.status == ConversationStatus.PENDING_HUMAN
+    assert Handover.objects.get(conversation=conversation).state == HandoverState.QUEUED
+
+
+@pytest.mark.django_db
+def test_nothing_relevant_hands_over_instead_of_guessing(shop: dict[str, Any]) -> None:
+    message = say(shop["channel"], "Do you sell replacement parts for vintage tractors?")
+    trace = TurnTrace.objects.get(message=message)
+    assert trace.outcome == "handover" and trace.handover_reason == "no_relevant_answer"
+    assert trace.responder == "retrieval"
+    assert trace.retrieved is not None
+
+
+@pytest.mark.django_db
+def test_retried_turn_does_not_reply_twice(shop: dict[str, Any]) -> None:
+    message = say(shop["channel"], "How long does shipping take?")
+    assert run_turn(str(message.id)) == "duplicate"
+    TurnTrace.objects.filter(message=message).update(status="running")  # a crash after the reply was stored
+    assert run_turn(str(message.id)) == "duplicate"
+    assert len(replies(message)) == 1
+
+
+@pytest.mark.django_db
+def test_a_busy_conversation_makes_the_turn_retry_later(shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    message = factories.inbound(shop["channel"], "How long does shipping take?")
+    monkeypatch.setattr(turn_module, "LOCK_WAIT_S", 0.2)
+    lock = get_redis().lock(f"parley:turn-lock:{message.conversation_id}", timeout=30)
+    assert lock.acquire()
+    try:
+        with pytest.raises(TurnBusy):
+            run_turn(str(message.id))
+        assert not replies(message)
+    finally:
+        lock.release()
+    assert run_turn(str(message.id)) == "answer"
+
+
+@pytest.mark.django_db
+def test_while_an_agent_owns_the_conversation_the_assistant_only_suggests(shop: dict[str, Any]) -> None:
+    from parley.handover.actions import take_over
+
+    first = factories.inbound(shop["channel"], "hello", sender="cust-9")
+    agent = factories.make_user(shop["tenant"], "agent")
+    take_over(conversation=first.conversation, user=agent, actor="test")
+    message = say(shop["channel"], "How long does shipping take?", sender="cust-9")
+    assert not replies(message)
+    suggestion = Suggestion.objects.get(message=message)
+    assert "3 to 5 business days" in suggestion.text
+    assert TurnTrace.objects.get(message=message).mode == "suggestion"
+
+
+@pytest.mark.django_db
+def test_negative_sentiment_hands_over(shop: dict[str, Any]) -> None:
+    message = say(shop["channel"], "This is the worst, most useless and horrible service ever. I hate it!")
+    assert TurnTrace.objects.get(message=message).handover_reason == "negative_sentiment"
+
+
+@pytest.mark.django_db
+def test_declining_a_refund_cancels_it(shop: dict[str, Any]) -> None:
+    proposal = say(shop["channel"], "I want a refund for order #2002", sender="cust-5")
+    customer = proposal.conversation.customer
+    assert "couldn't find" in last_reply(proposal).text  # not this customer's order yet
+    make_order(customer, "2002")
+    proposal = say(shop["channel"], "I want a refund for order #2002", sender="cust-5")
+    assert last_reply(proposal).buttons
+    no = say(shop["channel"], "nein", sender="cust-5")
+    assert TurnTrace.objects.get(message=no).outcome == "declined"
+    assert customer.orders.get(number="2002").refunded_amount == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inbound_message_is_answered_by_the_worker_and_traced(celery_worker_thread: Any) -> None:
+    from parley.orchestrator.tests.conftest import REFUND_POLICY, add_knowledge, make_assistant
+
+    tenant = factories.make_tenant("turns-worker")
+    make_assistant(tenant)
+    add_knowledge(tenant, [("Returns and refunds", REFUND_POLICY)])
+    channel = factories.make_channel(tenant)
+    result = conversation_actions.receive_inbound(
+        channel=channel,
+        inbound=InboundMessage(
+            channel_type=channel.type,
+            external_id="w-1",
+            sender_external_id="v1",
+            text="How many days do I have to return an item?",
+        ),
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not TurnTrace.objects.filter(message=result.message, status="done").exists():
+        time.sleep(0.2)
+    trace = TurnTrace.objects.get(message=result.message)
+    assert trace.status == "done" and trace.outcome == "answer"
+    assert trace.timings_ms["total_ms"] >= 0
+    reply = trace.reply_message
+    assert reply is not None and "30 days" in reply.text
+    api = factories.api_client(tenant, "agent")
+    traces = api.get(f"/api/v1/conversations/{result.conversation.id}/traces/").json()
+    assert traces[0]["id"] == str(trace.id) and traces[0]["responder"] == "retrieval"
+    listed = api.get(f"/api/v1/turn-traces/?conversation={result.conversation.id}").json()["results"]
+    assert [row["id"] for row in listed] == [str(trace.id)]
