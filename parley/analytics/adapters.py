@@ -53,6 +53,7 @@ def llm_usage(conversation_ids: Sequence[Any]) -> dict[str, LLMUsage]:
     model = find_model("llm", ("conversation_id", "prompt_tokens", "completion_tokens"))
     if model is None or not conversation_ids:
         return {}
+    conversation_ids = [str(c) for c in conversation_ids]
     names = _field_names(model)
     cost_field = _first(names, "cost", "cost_usd", "total_cost")
     rows: dict[str, LLMUsage] = {}
@@ -71,7 +72,7 @@ def llm_usage(conversation_ids: Sequence[Any]) -> dict[str, LLMUsage]:
 
 def tool_calls(conversation_ids: Sequence[Any]) -> dict[str, list[ToolCallRecord]]:
     """Tool executions per conversation from the tools app (empty if not installed)."""
-    model = find_model("tools", ("conversation_id",), ("tool_name", "name", "tool"))
+    model = find_model("tools", ("conversation_id", "status", "error"), ("tool_name", "name", "tool"))
     if model is None or not conversation_ids:
         return {}
     names = _field_names(model)
@@ -87,11 +88,7 @@ def tool_calls(conversation_ids: Sequence[Any]) -> dict[str, list[ToolCallRecord
     queryset = model._default_manager.filter(conversation_id__in=list(conversation_ids)).order_by("created_at")
     for row in queryset.values(*[f for f in fields if f]):
         status = row.get(status_field) if status_field else None
-        ok = (
-            status
-            if isinstance(status, bool)
-            else str(status or "ok").lower() in ("ok", "success", "succeeded", "done", "confirmed", "needs_confirmation")
-        )
+        ok = status if isinstance(status, bool) else str(status or "ok").lower() not in ("error", "failed", "failure")
         error = str(row.get(error_field) or "") if error_field else ""
         assert name_field is not None
         result[str(row["conversation_id"])].append(
@@ -134,11 +131,11 @@ def prompt_versions(conversation_ids: Sequence[Any]) -> dict[str, str]:
     if not conversation_ids:
         return {}
     for app_label in ("orchestrator", "assistants"):
-        model = find_model(app_label, ("conversation_id",), ("prompt_version_id", "prompt_version"))
+        model = find_model(app_label, ("conversation_id",), ("prompt_version_id", "prompt_version", "assistant_version"))
         if model is None:
             continue
         names = _field_names(model)
-        field = _first(names, "prompt_version_id", "prompt_version")
+        field = _first(names, "prompt_version_id", "prompt_version", "assistant_version")
         assert field is not None
         result: dict[str, str] = {}
         for conversation_id, version in (
@@ -146,8 +143,8 @@ def prompt_versions(conversation_ids: Sequence[Any]) -> dict[str, str]:
             .order_by("created_at")
             .values_list("conversation_id", field)
         ):
-            if version and str(conversation_id) not in result:
-                result[str(conversation_id)] = str(version)
+            if version is not None and version != "" and str(conversation_id) not in result:
+                result[str(conversation_id)] = f"v{version}" if isinstance(version, int) else str(version)
         return result
     return {}
 
@@ -180,13 +177,30 @@ def available_sources() -> dict[str, bool]:
     """Which other apps' facts are available right now (reported by the API so partial data is visible)."""
     return {
         "llm_usage": find_model("llm", ("conversation_id", "prompt_tokens", "completion_tokens")) is not None,
-        "tool_calls": find_model("tools", ("conversation_id",), ("tool_name", "name", "tool")) is not None,
+        "tool_calls": find_model("tools", ("conversation_id", "status", "error"), ("tool_name", "name", "tool")) is not None,
         "handover_reasons": find_model("handover", ("conversation_id", "reason")) is not None,
         "prompt_versions": any(
-            find_model(a, ("conversation_id",), ("prompt_version_id", "prompt_version")) is not None
+            find_model(a, ("conversation_id",), ("prompt_version_id", "prompt_version", "assistant_version")) is not None
             for a in ("orchestrator", "assistants")
         ),
         "payments": find_model("commerce", ("conversation_id", "status"), ("amount", "amount_cents", "total")) is not None,
+    }
+
+
+def fallback_replies(conversation_ids: Sequence[Any]) -> set[str]:
+    """Ids of assistant replies the orchestrator produced with low confidence or as a clarification."""
+    model = find_model("orchestrator", ("conversation_id", "reply_message_id", "low_confidence"))
+    if model is None or not conversation_ids:
+        return set()
+    names = _field_names(model)
+    condition = models.Q(low_confidence=True)
+    if "outcome" in names:
+        condition |= models.Q(outcome__in=["clarify", "fallback"])
+    return {
+        str(m)
+        for m in model._default_manager.filter(
+            condition, conversation_id__in=list(conversation_ids), reply_message_id__isnull=False
+        ).values_list("reply_message_id", flat=True)
     }
 
 

@@ -293,6 +293,11 @@ def refresh_conversation_facts(conversation_ids: Sequence[Any], *, now: datetime
     reasons = adapters.handover_reasons(ids)
     versions = adapters.prompt_versions(ids)
     converted = adapters.payment_conversions(ids)
+    fallbacks = adapters.fallback_replies(ids)
+    for conversation_turns in turns.values():
+        for turn in conversation_turns:
+            if turn.message_id in fallbacks:
+                turn.fallback = True
     facts = []
     for conversation in conversations:
         key = str(conversation.id)

@@ -26,7 +26,8 @@ def _acts_of(metadata: dict[str, Any], analysis: dict[str, Any]) -> tuple[list[s
     """Dialogue acts and service of a turn, in whichever shape the importer stored them."""
     acts: list[str] = []
     service = ""
-    for source in (analysis, metadata, metadata.get("sgd") or {}, metadata.get("dataset") or {}):
+    sources: list[Any] = [analysis, metadata, metadata.get("labels"), metadata.get("sgd")]
+    for source in sources:
         if not isinstance(source, dict):
             continue
         raw = source.get("acts") or source.get("dialogue_acts") or source.get("actions") or []
@@ -60,9 +61,10 @@ def turn_from_message(index: int, message: Any) -> Turn:
     metadata = message.metadata if isinstance(message.metadata, dict) else {}
     acts, service = _acts_of(metadata, analysis)
     score = analysis.get("sentiment_score")
-    intent = analysis.get("intent") or None
-    if intent is None and isinstance(analysis.get("sgd_intent"), str):
-        intent = analysis["sgd_intent"]
+    raw_labels = metadata.get("labels")
+    labels: dict[str, Any] = raw_labels if isinstance(raw_labels, dict) else {}
+    # An imported dialogue's gold dialogue state (SGD's active intent) beats a model's guess.
+    intent = labels.get("intent") if isinstance(labels.get("intent"), str) else (analysis.get("intent") or None)
     return Turn(
         index=index,
         message_id=str(message.id),
@@ -72,10 +74,10 @@ def turn_from_message(index: int, message: Any) -> Turn:
         text=message.text or "",
         intent=str(intent) if intent else None,
         intent_confidence=float(analysis.get("intent_confidence") or 0.0),
-        out_of_scope=bool(analysis.get("out_of_scope", False)),
+        out_of_scope=bool(analysis.get("out_of_scope", False)) and not labels.get("intent"),
         sentiment=analysis.get("sentiment"),
         sentiment_score=float(score) if isinstance(score, int | float) else None,
-        analysed=bool(analysis),
+        analysed=bool(analysis) or bool(labels.get("intent")),
         acts=acts,
         service=service,
         topic=str(analysis.get("topic") or ""),

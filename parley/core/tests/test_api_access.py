@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from parley.accounts.models import ApiKey, Membership
+from parley.analytics.tests.tenant_objects import analytics_objects
 from parley.assistants.models import Assistant
 from parley.audit.models import AuditEvent
 from parley.config.urls import router
@@ -36,6 +37,7 @@ def _other_tenant_objects(other: Any) -> dict[type, Any]:
         ApiKey: factories.api_client(other, "admin") and ApiKey.objects.filter(tenant=other).first(),
         DeadLetter: DeadLetter.objects.create(tenant=other, task_name="x", error="boom", created_at=timezone.now()),
         Assistant: Assistant.objects.create(tenant=other, name="Globex bot"),
+        **analytics_objects(other, conversation),
         **tools_area_objects(other, conversation),
         **assistant_area_objects(other, conversation, message, user),
         AuditEvent: AuditEvent.objects.create(tenant=other, actor="admin@globex.test", action="globex.secret"),
