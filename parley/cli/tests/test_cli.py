@@ -29,6 +29,16 @@ def _all_commands(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, .
     return found
 
 
+def _env_with_test_db() -> dict[str, str]:
+    """The subprocess must see the test database, not the default one."""
+    from urllib.parse import urlparse, urlunparse
+
+    from django.db import connection
+
+    url = urlparse(os.environ["DATABASE_URL"])
+    return dict(os.environ, DATABASE_URL=urlunparse(url._replace(path="/" + connection.settings_dict["NAME"])))
+
+
 def test_every_command_has_help() -> None:
     runner = CliRunner()
     for path in _all_commands(cli):
@@ -48,7 +58,7 @@ def test_apikey_create_prints_a_working_key(tenant: Any) -> None:
         [*PARLEY, "apikey", "create", "--tenant", tenant.slug, "--role", "analyst"],
         capture_output=True,
         text=True,
-        env=dict(os.environ),
+        env=_env_with_test_db(),
         cwd=REPO,
         timeout=120,
     )
@@ -132,3 +142,31 @@ def test_up_becomes_healthy_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     assert "Stopped." in output
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == "", f"processes left running: {leftovers.stdout}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_doctor_reports_each_check_and_exits_by_health() -> None:
+    result = subprocess.run(
+        [*PARLEY, "doctor", "--json", "--skip-worker"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        cwd=REPO,
+        timeout=180,
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(report["checks"]) >= {"python", "packages", "model", "database", "redis"}
+    assert report["checks"]["database"]["ok"], report
+    assert "pgvector" in report["checks"]["database"]["detail"]
+    assert report["healthy"] is True and result.returncode == 0
+    unhealthy = subprocess.run(
+        [*PARLEY, "doctor", "--json"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PARLEY_WORKER_PING_TIMEOUT="0.3"),
+        cwd=REPO,
+        timeout=180,
+    )
+    report = json.loads(unhealthy.stdout.strip().splitlines()[-1])
+    assert report["checks"]["worker"]["ok"] is False
+    assert unhealthy.returncode == 1
