@@ -9,9 +9,11 @@ import structlog
 from django.db import transaction
 
 from parley.audit.actions import record_audit_event
+from parley.commerce.interface import OrderData
 from parley.commerce.models import (
     REFUNDABLE_STATUSES,
     Order,
+    OrderItem,
     OrderStatus,
     PaymentIntent,
     Transaction,
@@ -146,3 +148,53 @@ def create_payment_intent(
             data={"amount": str(value), "currency": currency.upper(), "order": order.number if order else None},
         )
     return intent
+
+
+def upsert_order(*, tenant: Any, customer: Any, data: OrderData) -> Order:
+    """Create or update an order (from a shop sync or the demo seed), replacing its lines.
+
+    A paid order gets its charge :class:`Transaction` once (idempotent on the order number), so later
+    refunds have a charge to refer to.
+    """
+    fields = {
+        "customer": customer,
+        "status": data.status,
+        "currency": data.currency.upper(),
+        "total": data.total,
+        "placed_at": data.placed_at,
+        "shipped_at": data.shipped_at,
+        "delivered_at": data.delivered_at,
+        "estimated_delivery": data.estimated_delivery,
+        "carrier": data.carrier,
+        "tracking_number": data.tracking_number,
+        "tracking_url": data.tracking_url,
+        "shipping_address": data.shipping_address,
+        "source": data.source,
+        "external_id": data.external_id,
+    }
+    with transaction.atomic():
+        order, _ = Order.objects.update_or_create(tenant=tenant, number=data.number, defaults=fields)
+        order.items.all().delete()
+        OrderItem.objects.bulk_create(
+            [
+                OrderItem(
+                    tenant=tenant, order=order, sku=line.sku, name=line.name, quantity=line.quantity, unit_price=line.unit_price
+                )
+                for line in data.lines
+            ]
+        )
+        if data.status != OrderStatus.PENDING_PAYMENT:
+            Transaction.objects.get_or_create(
+                tenant=tenant,
+                idempotency_key=f"charge:{data.source}:{data.number}",
+                defaults={
+                    "order": order,
+                    "kind": TransactionKind.CHARGE,
+                    "amount": data.total,
+                    "currency": data.currency.upper(),
+                    "provider": "test" if data.source == "local" else data.source,
+                    "provider_ref": f"ch_{data.source}_{data.number}",
+                    "created_by": "sync",
+                },
+            )
+    return order

@@ -58,3 +58,8 @@ def priya(channel: Any) -> Any:
     conversation = factories.make_conversation(channel, "I want a refund for order #1002", sender="visitor-3")
     make_order(conversation.customer, "1002", total="180.00", status=OrderStatus.DELIVERED)
     return conversation
+
+
+from parley.testing.fake_llm import fake_llm_fixture  # noqa: E402
+
+fake_llm = pytest.fixture(fake_llm_fixture)

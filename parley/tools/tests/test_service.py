@@ -240,13 +240,30 @@ def test_create_ticket_and_profile(maria: Any) -> None:
 
 
 @pytest.mark.django_db
-def test_search_knowledge_calls_retrieval(maria: Any) -> None:
-    result = execute_tool("search_knowledge", {"query": "return policy"}, context_for(maria))
-    assert result.status in ("ok", "error")
-    if result.status == "error":
-        assert result.message == "knowledge base unavailable"
-    else:
-        assert result.data["passages"] == []  # this tenant has no documents
+def test_search_knowledge_returns_cited_passages_of_this_tenant(maria: Any, other_tenant: Any) -> None:
+    from parley.knowledge.tests.helpers import index_text, make_source
+
+    index_text(
+        make_source(maria.tenant), "Returns and refunds", "# Returns\n\nYou can return any item within 30 days for a full refund."
+    )
+    index_text(make_source(other_tenant), "Globex secret returns", "# Returns\n\nGlobex staff get 365 days to return items.")
+    result = execute_tool("search_knowledge", {"query": "how many days do I have to return an item?"}, context_for(maria))
+    assert result.status == "ok", result
+    passages = result.data["passages"]
+    assert passages and passages[0]["title"] == "Returns and refunds" and "30 days" in passages[0]["text"]
+    assert "Globex" not in result.model_dump_json()
+
+
+@pytest.mark.django_db
+def test_search_knowledge_without_knowledge_module_is_an_error_not_fake_results(maria: Any, monkeypatch: Any) -> None:
+    import parley.tools.builtin.knowledge as tool_module
+
+    def missing(name: str) -> Any:
+        raise ImportError(name)
+
+    monkeypatch.setattr(tool_module, "import_module", missing)
+    result = execute_tool("search_knowledge", {"query": "returns"}, context_for(maria))
+    assert result.status == "error" and result.message == "knowledge base unavailable" and result.data == {}
 
 
 @pytest.mark.django_db
@@ -260,3 +277,27 @@ def test_broken_tool_is_an_error_not_a_crash(maria: Any, monkeypatch: Any) -> No
     result = execute_tool("get_order_status", {"order_number": "1001"}, context_for(maria))
     assert result.status == "error" and "secret" not in result.message
     assert "database on fire" in ToolExecution.objects.get().error
+
+
+@pytest.mark.django_db
+def test_handover_to_human_moves_the_conversation_to_the_human_queue(maria: Any) -> None:
+    handover = pytest.importorskip("parley.handover.actions")
+    assert hasattr(handover, "request_handover")
+    result = execute_tool(
+        "handover_to_human", {"reason": "customer asked for a person", "summary": "Late parcel #1001"}, context_for(maria)
+    )
+    assert result.status == "ok", result
+    maria.refresh_from_db()
+    assert maria.status in ("pending_human", "assigned") and result.data["conversation_status"] == maria.status
+
+
+@pytest.mark.django_db
+def test_handover_without_handover_module_is_an_error(maria: Any, monkeypatch: Any) -> None:
+    import parley.tools.builtin.handover as tool_module
+
+    def missing(name: str) -> Any:
+        raise ImportError(name)
+
+    monkeypatch.setattr(tool_module, "import_module", missing)
+    result = execute_tool("handover_to_human", {"reason": "help"}, context_for(maria))
+    assert result.status == "error" and result.message == "handover unavailable"
