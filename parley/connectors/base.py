@@ -171,6 +171,14 @@ class DeliveryError(Exception):
         self.ambiguous = ambiguous
         self.status_code = status_code
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Celery pickles task exceptions; keyword-only arguments need an explicit recipe.
+        return (_rebuild_delivery_error, (self.reason, self.retryable, self.ambiguous, self.status_code))
+
+
+def _rebuild_delivery_error(reason: str, retryable: bool, ambiguous: bool, status_code: int | None) -> DeliveryError:
+    return DeliveryError(reason, retryable=retryable, ambiguous=ambiguous, status_code=status_code)
+
 
 class WebhookRejected(Exception):
     """A webhook request that must be refused with ``status_code`` and ``reason``."""

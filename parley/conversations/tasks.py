@@ -59,11 +59,11 @@ class DeliveryTask(ParleyTask):
     def on_failure(self, exc: BaseException, task_id: str, args: object, kwargs: object, einfo: object) -> None:
         from parley.conversations.actions import record_delivery_status
 
+        super().on_failure(exc, task_id, args, kwargs, einfo)  # the dead letter first: it is what can be replayed
         message = Message.objects.filter(pk=args[0]).first() if isinstance(args, (list, tuple)) and args else None
         if message is not None:
             reason = exc.reason if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
             record_delivery_status(message=message, status=DeliveryStatus.FAILED, error=f"gave up after retries: {reason}")
-        super().on_failure(exc, task_id, args, kwargs, einfo)
 
 
 def build_outbound(message: Message, channel_type: str) -> OutboundMessage:
