@@ -13,7 +13,7 @@ import re
 import uuid
 from typing import Any
 
-from parley.llm.types import ChatMessage, ToolCall, ToolSpec
+from parley.llm.types import ChatMessage, ToolCall, ToolSpec, unparseable_call
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
@@ -81,9 +81,9 @@ def _as_call(raw: Any) -> ToolCall | None:
         try:
             arguments = json.loads(arguments)
         except json.JSONDecodeError:
-            return ToolCall(id=call_id, name=name, arguments={}, parse_error="arguments are not valid JSON")
+            return unparseable_call(call_id, name, arguments, "arguments are not valid JSON")
     if not isinstance(arguments, dict):
-        return ToolCall(id=call_id, name=name, arguments={}, parse_error="arguments are not a JSON object")
+        return unparseable_call(call_id, name, json.dumps(arguments), "arguments are not a JSON object")
     return ToolCall(id=call_id, name=name, arguments=arguments)
 
 

@@ -6,9 +6,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+INVALID_ARGUMENTS_KEY = "_unparseable_arguments"
+
 
 class ToolCall(BaseModel):
-    """A tool the model asked to call, with its (already JSON-decoded) arguments."""
+    """A tool the model asked to call, with its (already JSON-decoded) arguments.
+
+    When the model's arguments were not a JSON object, ``parse_error`` says so and ``arguments`` is
+    ``{INVALID_ARGUMENTS_KEY: <raw text>}``: no tool schema accepts that key, so even a caller that
+    ignores ``parse_error`` and passes the arguments on cannot get the call executed.
+    """
 
     id: str
     name: str
@@ -93,3 +100,8 @@ class StreamChunk(BaseModel):
 
     delta: str = ""
     response: LLMResponse | None = None
+
+
+def unparseable_call(call_id: str, name: str, raw: str, reason: str) -> ToolCall:
+    """A tool call whose arguments could not be read; it can never pass a tool's schema."""
+    return ToolCall(id=call_id, name=name, arguments={INVALID_ARGUMENTS_KEY: raw[:500]}, parse_error=reason)

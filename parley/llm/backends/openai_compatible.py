@@ -16,7 +16,7 @@ import openai
 
 from parley.llm.errors import BackendError
 from parley.llm.jsonmode import parse_json_mode_reply, to_json_mode_messages
-from parley.llm.types import BackendConfig, ChatMessage, LLMRequest, LLMResponse, StreamChunk, ToolCall
+from parley.llm.types import BackendConfig, ChatMessage, LLMRequest, LLMResponse, StreamChunk, ToolCall, unparseable_call
 
 
 def to_openai_messages(messages: list[ChatMessage]) -> list[dict[str, Any]]:
@@ -48,9 +48,9 @@ def parse_tool_call(call_id: str, name: str, raw_arguments: str | None) -> ToolC
     try:
         arguments = json.loads(text) if text.strip() else {}
     except json.JSONDecodeError:
-        return ToolCall(id=call_id, name=name, arguments={}, parse_error="arguments are not valid JSON")
+        return unparseable_call(call_id, name, text, "arguments are not valid JSON")
     if not isinstance(arguments, dict):
-        return ToolCall(id=call_id, name=name, arguments={}, parse_error="arguments are not a JSON object")
+        return unparseable_call(call_id, name, text, "arguments are not a JSON object")
     return ToolCall(id=call_id, name=name, arguments=arguments)
 
 

@@ -88,6 +88,12 @@ def test_malformed_arguments_never_execute(maria: Any) -> None:
         assert result.status == "error" and result.data["error"]
     bad_refund = execute_tool("refund_order", {"order_number": "1001", "amount": "-5", "reason": "x y z"}, context)
     assert bad_refund.status == "error" and not PendingAction.objects.exists()
+    # a call whose JSON could not be parsed carries a key no schema accepts, so it cannot run by accident
+    from parley.llm.types import unparseable_call
+
+    broken = unparseable_call("c", "get_customer_profile", '{"x": ', "arguments are not valid JSON")
+    assert execute_tool(broken.name, broken.arguments, context).status == "error"
+    assert ToolExecution.objects.filter(tool="get_customer_profile", status="ok").count() == 0
     validate = tool_call_validator({"get_order_status"})
     assert validate(ToolCall(id="1", name="get_order_status", arguments={"order_number": "1001"})) is None
     assert "invalid arguments" in (validate(ToolCall(id="2", name="get_order_status", arguments={"order_number": 5})) or "")
