@@ -100,6 +100,9 @@ export class WebChatClient {
   private readonly newId: () => string;
   conversationId: string | null = null;
   conversationStatus: string | null = null;
+  /** From the last welcome: who the server recognised, and whether it resumed a stored token. */
+  visitorId: string | null = null;
+  resumed = false;
 
   constructor(private readonly options: ClientOptions) {
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
@@ -291,6 +294,8 @@ export class WebChatClient {
 
   private onWelcome(frame: WelcomeFrame): void {
     if (frame.visitor_token) this.writeStorage(frame.visitor_token);
+    this.visitorId = frame.visitor_id ?? null;
+    this.resumed = !!frame.resumed;
     if (!frame.resumed) {
       // A new visitor: whatever we showed belonged to the old one; unsent messages still go out.
       this.list = this.list.filter((m) => m.client_id !== null && this.outbox.has(m.client_id));

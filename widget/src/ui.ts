@@ -71,7 +71,7 @@ export class ChatUI {
   private readonly panel: HTMLDivElement;
   private readonly launcher: HTMLButtonElement;
   private readonly badge: HTMLSpanElement;
-  private readonly log: HTMLOListElement;
+  private readonly log: HTMLDivElement;
   private readonly typingLine: HTMLDivElement;
   private readonly statusLine: HTMLDivElement;
   private readonly subtitle: HTMLParagraphElement;
@@ -82,7 +82,7 @@ export class ChatUI {
   private readonly titleEl: HTMLHeadingElement;
   private readonly avatar: HTMLImageElement;
   private readonly micButton: HTMLButtonElement;
-  private readonly rendered = new Map<string, HTMLLIElement>();
+  private readonly rendered = new Map<string, HTMLDivElement>();
   private readonly recorder = new VoiceRecorder();
   private unread = 0;
   private seenIds = new Set<string>();
@@ -108,7 +108,7 @@ export class ChatUI {
     this.titleEl = h("h2", {}, settings.title);
     this.avatar = h("img", { alt: "", hidden: true });
     this.statusLine = h("div", { class: "status", role: "status", hidden: true });
-    this.log = h("ol", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages", tabindex: "0" });
+    this.log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages", tabindex: "0" });
     this.typingLine = h("div", { class: "typing", "aria-live": "polite" });
     this.input = h("textarea", {
       rows: "1",
@@ -312,7 +312,7 @@ export class ChatUI {
   }
 
   private renderMessages(messages: readonly ChatMessage[]): void {
-    const items: HTMLLIElement[] = [];
+    const items: HTMLDivElement[] = [];
     if (this.settings.greeting) {
       items.push(this.greetingItem());
     }
@@ -351,17 +351,17 @@ export class ChatUI {
     this.scrollToEnd();
   }
 
-  private greetingItem(): HTMLLIElement {
+  private greetingItem(): HTMLDivElement {
     let item = this.rendered.get("greeting");
     if (!item || item.dataset.text !== this.settings.greeting) {
-      item = h("li", { class: "msg out greeting" }, h("div", { class: "bubble" }, this.settings.greeting));
+      item = h("div", { class: "msg out greeting" }, h("div", { class: "bubble" }, this.settings.greeting));
       item.dataset.text = this.settings.greeting;
       this.rendered.set("greeting", item);
     }
     return item;
   }
 
-  private renderMessage(message: ChatMessage, withButtons: boolean): HTMLLIElement {
+  private renderMessage(message: ChatMessage, withButtons: boolean): HTMLDivElement {
     const mine = message.direction === "inbound";
     const kind = message.sender_type === "system" ? "system" : mine ? "in" : "out";
     const bubble = h("div", { class: "bubble" });
@@ -376,7 +376,7 @@ export class ChatUI {
     const who = mine ? "You" : message.sender_type === "agent" ? message.sender_name || "Agent" : message.sender_type === "assistant" ? "Assistant" : "";
     const status = mine ? STATUS_TEXT[message.delivery_status] ?? message.delivery_status : "";
     const meta = h("div", { class: "meta" }, [who, timeOf(message.created_at), status].filter(Boolean).join(" · "));
-    const item = h("li", { class: `msg ${kind}${message.delivery_status === "failed" ? " failed" : ""}` }, bubble);
+    const item = h("div", { class: `msg ${kind}${message.delivery_status === "failed" ? " failed" : ""}` }, bubble);
     item.dataset.sender = message.sender_type;
     item.dataset.status = message.delivery_status;
     if (kind !== "system") item.append(meta);
