@@ -88,6 +88,7 @@ def test_keyboard_reply_private_note_and_resolve(logged_in_page: Any, api_sessio
     page.keyboard.press("j")
     page.wait_for_url("**/app/inbox/*")
     conversation_id = page.url.rstrip("/").split("/")[-1]
+    page.locator("#composer").wait_for()
 
     page.keyboard.press("r")
     assert page.evaluate("() => document.activeElement && document.activeElement.id") == "composer"
@@ -165,7 +166,9 @@ def test_every_page_renders_and_passes_axe(logged_in_page: Any, api_session: htt
         page.goto(path)
         page.get_by_role("heading", name=heading, level=1).wait_for()
         page.wait_for_load_state("networkidle")
-        assert page.get_by_role("alert").count() == 0 or name == "settings-audit", f"{name}: {page.get_by_role('alert').all_inner_texts()}"
+        assert page.get_by_role("alert").count() == 0 or name == "settings-audit", (
+            f"{name}: {page.get_by_role('alert').all_inner_texts()}"
+        )
         page.screenshot(path=str(artifacts_dir / f"dashboard-{name}.png"), full_page=True)
         violations = axe_violations(page)
         if violations:

@@ -1,5 +1,5 @@
 import { useQueries, useQuery } from "@tanstack/react-query";
-import { useMemo } from "react";
+import { useMemo, useState } from "react";
 import { useSearchParams } from "react-router-dom";
 import { type Conversation, type Page, request } from "../api/client";
 import { endpoints } from "../api/endpoints";
@@ -95,10 +95,7 @@ export default function Analytics() {
       </fieldset>
       <Overview filters={filters} />
       <ConversationsTable filters={filters} />
-      <h2>Conversation intelligence</h2>
-      {ANALYTICS_SECTIONS.map(([slug, title]) => (
-        <AnalyticsSection key={slug} slug={slug} title={title} filters={filters} />
-      ))}
+      <Intelligence filters={filters} />
     </section>
   );
 }
@@ -224,77 +221,187 @@ function ConversationsTable({ filters }: { filters: AnalyticsFilters }) {
   );
 }
 
-export const ANALYTICS_SECTIONS: [string, string][] = [
-  ["intents", "Intents and topics"],
-  ["sentiment", "Sentiment"],
-  ["flow", "Conversation flow"],
-  ["failures", "Failure points"],
-  ["agents", "Agent performance (humans and AI)"],
-  ["economics", "AI economics"],
-  ["alerts", "Alerts"],
+/** Intelligence sections served by the analytics API: [path, title, export table or ""]. */
+export const ANALYTICS_SECTIONS: [string, string, string][] = [
+  ["breakdown", "Intents, topics and other dimensions", "breakdown"],
+  ["flow", "Conversation flow", "flow"],
+  ["failures", "Failure points", "failures"],
+  ["agents", "Agent performance (humans and AI)", "agents"],
+  ["economics", "AI economics", ""],
+  ["csat", "Customer satisfaction", ""],
+  ["alerts", "Alerts", ""],
 ];
 
 type Json = Record<string, unknown>;
 
-/** The first array of row objects in an analytics answer. */
+/** The first array of row objects in an analytics answer (searching one level down). */
 export function rowsOf(data: unknown): Json[] {
   if (Array.isArray(data)) return data as Json[];
   if (data && typeof data === "object") {
-    for (const value of Object.values(data as Json)) {
+    const values = Object.values(data as Json);
+    for (const value of values) {
       if (Array.isArray(value) && value.length && typeof value[0] === "object") return value as Json[];
+    }
+    for (const value of values) {
+      if (value && typeof value === "object" && !Array.isArray(value)) {
+        const nested = rowsOf(value);
+        if (nested.length) return nested;
+      }
     }
   }
   return [];
 }
 
-function AnalyticsSection({ slug, title, filters }: { slug: string; title: string; filters: AnalyticsFilters }) {
-  const params = new URLSearchParams({ date_from: filters.from, date_to: filters.to });
-  if (filters.channel_type) params.set("channel", filters.channel_type);
-  const query = useOptionalApi<unknown>(`${endpoints.analytics}${slug}/?${params}`);
+/** A {nodes, links} graph anywhere in an answer, shaped for an ECharts Sankey. */
+export function sankeyOf(data: unknown): { nodes: { name: string; label?: string }[]; links: { source: string; target: string; value: number }[] } | null {
+  if (!data || typeof data !== "object") return null;
+  const record = data as Json;
+  if (Array.isArray(record.nodes) && Array.isArray(record.links) && record.links.length) {
+    return {
+      nodes: (record.nodes as Json[]).map((n) => ({ name: String(n.id ?? n.name), label: String(n.label ?? n.id ?? n.name) })),
+      links: (record.links as Json[]).map((l) => ({ source: String(l.source), target: String(l.target), value: Number(l.value ?? l.count ?? 0) })),
+    };
+  }
+  for (const value of Object.values(record)) {
+    const found = sankeyOf(value);
+    if (found) return found;
+  }
+  return null;
+}
+
+export function analyticsParams(filters: AnalyticsFilters, extra: Record<string, string> = {}): string {
+  const params = new URLSearchParams({ start: filters.from, end: filters.to, ...extra });
+  if (filters.channel_type) params.set("channel_type", filters.channel_type);
+  return params.toString();
+}
+
+function Metrics({ data }: { data: Json }) {
+  const entries = Object.entries(data).filter(([, v]) => typeof v === "number");
+  return (
+    <dl className="metrics" data-testid="summary-metrics">
+      {entries.map(([key, value]) => (
+        <div key={key}>
+          <dt>{humanize(key)}</dt>
+          <dd>{key.endsWith("rate") || key.endsWith("share") ? `${Math.round(Number(value) * 1000) / 10}%` : cellText(value)}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+export function Intelligence({ filters }: { filters: AnalyticsFilters }) {
+  const summary = useOptionalApi<Json>(`${endpoints.analytics}summary/?${analyticsParams(filters)}`);
+  const series = useOptionalApi<Json | Json[]>(`${endpoints.analytics}timeseries/?${analyticsParams(filters)}`);
+  const points = rowsOf(series.data);
+  const option = useMemo(
+    () => ({
+      tooltip: { trigger: "axis" },
+      legend: {},
+      xAxis: { type: "category", data: points.map((p) => String(p.day)) },
+      yAxis: [{ type: "value", minInterval: 1 }, { type: "value", max: 1 }],
+      series: [
+        { type: "bar", name: "Conversations", data: points.map((p) => p.conversations ?? 0) },
+        { type: "line", name: "Resolution rate", yAxisIndex: 1, data: points.map((p) => p.resolution_rate ?? null) },
+        { type: "line", name: "AI resolution rate", yAxisIndex: 1, data: points.map((p) => p.ai_resolution_rate ?? null) },
+      ],
+    }),
+    [points],
+  );
+  return (
+    <section aria-labelledby="intel-title">
+      <div className="row">
+        <h2 id="intel-title">Support metrics</h2>
+        {summary.data ? (
+          <>
+            <a className="button" href={`${endpoints.analytics}export/summary/?${analyticsParams(filters)}`} download>
+              Summary CSV
+            </a>
+            <a className="button" href={`${endpoints.analytics}export/conversations/?${analyticsParams(filters)}`} download>
+              Per-conversation CSV
+            </a>
+            <a className="button" href={`${endpoints.analytics}report/?${analyticsParams(filters)}`} download>
+              PDF report
+            </a>
+          </>
+        ) : null}
+      </div>
+      <QueryState query={summary} feature="Support metrics">
+        <Metrics data={summary.data ?? {}} />
+      </QueryState>
+      {points.length ? <LazyChart option={option} label="Conversations and resolution rates per day" /> : null}
+      {ANALYTICS_SECTIONS.map(([slug, title, table]) => (
+        <AnalyticsSection key={slug} slug={slug} title={title} table={table} filters={filters} />
+      ))}
+    </section>
+  );
+}
+
+const BREAKDOWN_DIMENSIONS = ["intent", "topic", "channel_type", "language", "outcome", "handover_reason", "assistant", "agent", "team", "prompt_version"];
+
+function AnalyticsSection({ slug, title, table, filters }: { slug: string; title: string; table: string; filters: AnalyticsFilters }) {
+  const [by, setBy] = useState("intent");
+  const extra: Record<string, string> = slug === "breakdown" ? { by } : {};
+  const query = useOptionalApi<unknown>(`${endpoints.analytics}${slug}/?${analyticsParams(filters, extra)}`);
   const data = query.data as Json | undefined;
   const rows = rowsOf(data);
   const columns = inferColumns(rows, 10);
-  const sankey = data && Array.isArray(data.nodes) && Array.isArray(data.links);
-  const numericKey = columns.find((c) => rows.some((r) => typeof r[c.key] === "number"))?.key;
-  const labelKey = columns.find((c) => rows.some((r) => typeof r[c.key] === "string"))?.key;
+  const sankey = sankeyOf(data);
+  const numericKey = columns.find((c) => !["key", "id"].includes(c.key) && rows.some((r) => typeof r[c.key] === "number"))?.key;
+  const labelKey = columns.find((c) => ["label", "name", "kind", "key"].includes(c.key))?.key;
   return (
     <section aria-labelledby={`sec-${slug}`} className="card">
       <div className="row">
         <h3 id={`sec-${slug}`}>{title}</h3>
-        {rows.length ? (
-          <button
-            type="button"
-            onClick={() =>
-              downloadCsv(
-                `parley-${slug}-${filters.from}-${filters.to}.csv`,
-                columns.map((c) => c.key),
-                rows.map((r) => columns.map((c) => cellText(r[c.key]))),
-              )
-            }
-          >
+        {slug === "breakdown" ? (
+          <label>
+            By
+            <select value={by} onChange={(e) => setBy(e.target.value)}>
+              {BREAKDOWN_DIMENSIONS.map((d) => (
+                <option key={d} value={d}>
+                  {humanize(d)}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : null}
+        {table && query.data ? (
+          <a className="button" href={`${endpoints.analytics}export/${table}/?${analyticsParams(filters, extra)}`} download>
             Export CSV
-          </button>
+          </a>
         ) : null}
       </div>
       <QueryState query={query} feature={title}>
         {sankey ? (
           <LazyChart
-            label={`${title} (Sankey)`}
-            height={360}
-            option={{ tooltip: {}, series: [{ type: "sankey", data: data.nodes, links: data.links, emphasis: { focus: "adjacency" } }] }}
+            label={`${title} (Sankey diagram)`}
+            height={380}
+            option={{
+              tooltip: {},
+              series: [
+                {
+                  type: "sankey",
+                  data: sankey.nodes,
+                  links: sankey.links,
+                  emphasis: { focus: "adjacency" },
+                  label: { formatter: (p: { data?: { label?: string } }) => p.data?.label ?? "" },
+                },
+              ],
+            }}
           />
-        ) : numericKey && labelKey ? (
+        ) : numericKey && labelKey && rows.length ? (
           <LazyChart
             label={title}
             option={{
               tooltip: {},
-              xAxis: { type: "category", data: rows.slice(0, 20).map((r) => String(r[labelKey])) },
+              grid: { containLabel: true },
+              xAxis: { type: "category", data: rows.slice(0, 20).map((r) => String(r[labelKey])), axisLabel: { rotate: 30 } },
               yAxis: { type: "value" },
-              series: [{ type: "bar", data: rows.slice(0, 20).map((r) => r[numericKey]) }],
+              series: [{ type: "bar", name: humanize(numericKey), data: rows.slice(0, 20).map((r) => r[numericKey]) }],
             }}
           />
         ) : null}
-        <DataTable caption={title} rows={rows.slice(0, 100)} columns={columns} />
+        {!rows.length && data && typeof data === "object" && !Array.isArray(data) ? <Metrics data={data} /> : null}
+        <DataTable caption={title} rows={rows.slice(0, 100)} columns={columns} empty="No data for this range yet." />
       </QueryState>
     </section>
   );

@@ -4,8 +4,9 @@ import { csrfToken, listOf, type Page, request } from "../api/client";
 import { ApiError } from "../api/client";
 import { endpoints } from "../api/endpoints";
 import { useOptionalApi } from "../api/hooks";
-import { DataTable } from "../components/DataTable";
-import { ResourceList } from "../components/ResourceList";
+import { DataTable, inferColumns } from "../components/DataTable";
+import { formatDateTime } from "../lib/format";
+import { rowsOf } from "./Analytics";
 import { ErrorMessage, NotAvailable, QueryState } from "../components/States";
 import { SubNav } from "../components/Tabs";
 import { Navigate, Route, Routes } from "react-router-dom";
@@ -29,41 +30,49 @@ export default function Knowledge() {
       <Routes>
         <Route index element={<Navigate to="sources" replace />} />
         <Route path="sources" element={<Sources />} />
-        <Route path="documents" element={<ResourceList path={endpoints.knowledgeDocuments} feature="Knowledge documents" caption="Documents" />} />
+        <Route path="documents" element={<Documents />} />
         <Route path="search" element={<SearchPlayground />} />
-        <Route path="coverage" element={<ResourceList path={endpoints.knowledgeCoverage} feature="The coverage report" caption="Unanswered or weakly answered questions" />} />
+        <Route path="coverage" element={<Coverage />} />
       </Routes>
     </section>
   );
 }
 
-function progressOf(source: Json): number | null {
-  const value = source.progress ?? source.ingestion_progress;
-  return typeof value === "number" ? Math.round(value <= 1 ? value * 100 : value) : null;
-}
+const BUSY = ["pending", "processing", "running", "queued"];
 
 function Sources() {
-  const sources = useOptionalApi<Page<Json> | Json[]>(endpoints.knowledgeSources, {
-    // Poll while something is ingesting, so progress moves without a reload.
+  const sources = useOptionalApi<Page<Json> | Json[]>(endpoints.knowledgeSources);
+  const documents = useOptionalApi<Page<Json> | Json[]>(`${endpoints.knowledgeDocuments}?page_size=200`, {
+    // Poll while something is being ingested, so progress moves without a reload.
     refetchInterval: (query) =>
-      listOf(query.state.data as Page<Json> | Json[] | undefined).some((row) => ["pending", "running", "ingesting", "queued"].includes(s(row.status)))
-        ? 2000
-        : false,
+      listOf(query.state.data as Page<Json> | Json[] | undefined).some((row) => BUSY.includes(s(row.status))) ? 1500 : false,
   });
   const client = useQueryClient();
   const file = useRef<HTMLInputElement>(null);
   const [url, setUrl] = useState("");
-  const [kind, setKind] = useState<"upload" | "url" | "qa_csv">("upload");
-  const upload = useMutation({
+  const [kind, setKind] = useState<"upload" | "url" | "qa_csv" | "sitemap">("upload");
+  const [notice, setNotice] = useState("");
+  const sourceOfKind = async (wanted: string, name: string): Promise<string> => {
+    const existing = listOf(sources.data).find((row) => row.kind === wanted);
+    if (existing) return s(existing.id);
+    const created = await request<Json>(endpoints.knowledgeSources, { method: "POST", json: { name, kind: wanted } });
+    return s(created.id);
+  };
+  const add = useMutation({
     mutationFn: async () => {
-      if (kind === "url") return request(endpoints.knowledgeSources, { method: "POST", json: { kind: "url", url, name: url } });
+      if (kind === "url" || kind === "sitemap") {
+        const source = await request<Json>(endpoints.knowledgeSources, { method: "POST", json: { kind, url, name: url.slice(0, 200) } });
+        await request(`${endpoints.knowledgeSources}${s(source.id)}/sync/`, { method: "POST", json: {} });
+        return `Fetching ${url}…`;
+      }
       const chosen = file.current?.files?.[0];
       if (!chosen) throw new Error("Choose a file first.");
+      const source = await sourceOfKind(kind, kind === "qa_csv" ? "Q&A pairs" : "Uploaded files");
       const form = new FormData();
+      form.append("source", source);
       form.append("file", chosen);
-      form.append("kind", kind);
-      form.append("name", chosen.name);
-      const response = await fetch(endpoints.knowledgeSources, {
+      form.append("title", chosen.name.slice(0, 500));
+      const response = await fetch(endpoints.knowledgeUpload, {
         method: "POST",
         body: form,
         headers: { "X-CSRFToken": csrfToken() },
@@ -71,35 +80,20 @@ function Sources() {
       });
       const body = await response.json().catch(() => null);
       if (!response.ok) throw new ApiError(response.status, body);
-      return body;
+      return `${chosen.name} uploaded; ingesting…`;
     },
-    onSuccess: () => void client.invalidateQueries({ queryKey: ["optional", endpoints.knowledgeSources] }),
+    onSuccess: (message) => {
+      setNotice(message);
+      void client.invalidateQueries({ queryKey: ["optional"] });
+    },
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    upload.mutate();
+    add.mutate();
   };
   return (
     <div>
       <QueryState query={sources} feature="The knowledge base">
-        <DataTable<Json>
-          caption="Sources"
-          rows={listOf(sources.data)}
-          columns={[
-            { key: "name", label: "Name" },
-            { key: "kind", label: "Kind" },
-            { key: "status", label: "Status" },
-            {
-              key: "progress",
-              label: "Ingestion",
-              render: (row) => {
-                const p = progressOf(row);
-                return p === null ? s(row.document_count ?? "") : <progress max={100} value={p} aria-label={`${s(row.name)} ingestion`}>{p}%</progress>;
-              },
-            },
-            { key: "error", label: "Error", render: (row) => s(row.error) },
-          ]}
-        />
         <form onSubmit={submit} className="stack card" aria-label="Add knowledge">
           <h2>Add knowledge</h2>
           <label>
@@ -107,10 +101,11 @@ function Sources() {
             <select value={kind} onChange={(e) => setKind(e.target.value as typeof kind)}>
               <option value="upload">File (PDF, DOCX, HTML, Markdown, text)</option>
               <option value="qa_csv">Q&amp;A CSV / XLSX</option>
-              <option value="url">Web page URL</option>
+              <option value="url">Web pages (same-site crawl)</option>
+              <option value="sitemap">Sitemap</option>
             </select>
           </label>
-          {kind === "url" ? (
+          {kind === "url" || kind === "sitemap" ? (
             <label>
               URL
               <input type="url" required value={url} onChange={(e) => setUrl(e.target.value)} />
@@ -121,13 +116,84 @@ function Sources() {
               <input ref={file} type="file" required />
             </label>
           )}
-          <button type="submit" disabled={upload.isPending}>
-            {upload.isPending ? "Uploading…" : "Add"}
+          <button type="submit" disabled={add.isPending}>
+            {add.isPending ? "Uploading…" : "Add"}
           </button>
-          {upload.error ? <ErrorMessage error={upload.error} /> : null}
+          <p role="status" className="muted">
+            {notice}
+          </p>
+          {add.error ? <ErrorMessage error={add.error} /> : null}
         </form>
+        <DataTable<Json>
+          caption="Sources"
+          rows={listOf(sources.data)}
+          columns={[
+            { key: "name", label: "Name" },
+            { key: "kind", label: "Kind" },
+            { key: "document_count", label: "Documents" },
+            { key: "last_synced_at", label: "Last synced", render: (row) => formatDateTime(s(row.last_synced_at)) },
+            { key: "sync_error", label: "Error" },
+          ]}
+        />
+      </QueryState>
+      <h2>Ingestion</h2>
+      <QueryState query={documents} feature="Knowledge documents">
+        <DocumentsTable rows={listOf(documents.data)} />
       </QueryState>
     </div>
+  );
+}
+
+export function DocumentsTable({ rows }: { rows: Json[] }) {
+  return (
+    <DataTable<Json>
+      caption="Documents"
+      rows={rows}
+      columns={[
+        { key: "title", label: "Title" },
+        { key: "source_name", label: "Source" },
+        { key: "status", label: "Status", render: (row) => `${s(row.status)}${row.status_reason ? `: ${s(row.status_reason)}` : ""}` },
+        {
+          key: "progress",
+          label: "Progress",
+          render: (row) => {
+            const value = typeof row.progress === "number" ? Math.round(row.progress <= 1 ? row.progress * 100 : row.progress) : 0;
+            return (
+              <progress max={100} value={row.status === "ready" ? 100 : value} aria-label={`${s(row.title)} ingestion`}>
+                {value}%
+              </progress>
+            );
+          },
+        },
+        { key: "chunk_count", label: "Chunks" },
+        { key: "language", label: "Language" },
+        { key: "version", label: "Version" },
+      ]}
+    />
+  );
+}
+
+function Documents() {
+  const documents = useOptionalApi<Page<Json> | Json[]>(`${endpoints.knowledgeDocuments}?page_size=500`);
+  return (
+    <QueryState query={documents} feature="Knowledge documents">
+      <DocumentsTable rows={listOf(documents.data)} />
+    </QueryState>
+  );
+}
+
+function Coverage() {
+  const report = useOptionalApi<Json>(endpoints.knowledgeCoverage);
+  const rows = rowsOf(report.data);
+  return (
+    <QueryState query={report} feature="The coverage report">
+      <p>
+        <a href={`${endpoints.knowledgeCoverage}?format=csv`} download>
+          Export CSV
+        </a>
+      </p>
+      <DataTable<Json> caption="Unanswered or weakly answered questions" rows={rows} columns={inferColumns(rows)} empty="No coverage gaps recorded yet." />
+    </QueryState>
   );
 }
 

@@ -52,6 +52,11 @@ export function applyEvent(client: QueryClient, event: InboxEvent): void {
     client.setQueryData(keys.conversation(conversation.id), conversation);
     return;
   }
+  if (event.type === "suggestion.created" || event.type.startsWith("pending_action.")) {
+    // Side panels refetch their optional endpoints for this conversation.
+    void client.invalidateQueries({ queryKey: ["optional"] });
+    return;
+  }
   if (event.type === "message.created" || event.type === "message.updated") {
     const { conversation_id: conversationId, message } = event as { conversation_id: string; message: Message };
     client.setQueryData<Page<Message>>(keys.messages(conversationId), (page) => {

@@ -19,12 +19,14 @@ function arr(value: unknown): Json[] {
 /** One turn of the assistant: what it retrieved, which tools it called, how long each step took. */
 export function TraceView({ trace }: { trace: Json }) {
   const passages = arr(trace.retrieved ?? trace.retrieved_chunks ?? trace.passages ?? trace.knowledge);
-  const tools = arr(trace.tool_calls ?? trace.tools);
-  const timings = (trace.timings ?? trace.timings_ms ?? {}) as Json;
+  const tools = arr(trace.tool_calls ?? trace.planned_tool_calls ?? trace.tools);
+  const timings = (trace.timings_ms ?? trace.timings ?? {}) as Json;
+  const llmCalls = arr(trace.llm_calls);
   return (
     <details className="trace" data-testid="trace">
       <summary>
-        {str(trace.responder ?? trace.kind ?? "turn")} · {str(trace.outcome ?? trace.status ?? "")}{" "}
+        {str(trace.mode ?? "reply")} · {str(trace.responder ?? "turn")} · {str(trace.outcome ?? trace.status ?? "")}
+        {trace.handover_reason ? ` (handover: ${str(trace.handover_reason)})` : ""}{" "}
         {trace.latency_ms !== undefined ? `· ${str(trace.latency_ms)} ms` : ""}{" "}
         <span className="muted">{formatDateTime(str(trace.created_at))}</span>
       </summary>
@@ -53,6 +55,18 @@ export function TraceView({ trace }: { trace: Json }) {
           </ul>
         </section>
       ) : null}
+      {llmCalls.length ? (
+        <section>
+          <h4>LLM calls</h4>
+          <ul>
+            {llmCalls.map((c, i) => (
+              <li key={i}>
+                {str(c.backend)} {str(c.model)} · {str(c.latency_ms)} ms · {str(c.prompt_tokens)}+{str(c.completion_tokens)} tokens {str(c.error ?? "")}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
       {Object.keys(timings).length ? (
         <section>
           <h4>Timings</h4>
@@ -65,12 +79,12 @@ export function TraceView({ trace }: { trace: Json }) {
           </ul>
         </section>
       ) : null}
-      {trace.error ? <p className="error">{str(trace.error)}</p> : null}
+      {arr(trace.errors).length || trace.error ? <p className="error">{str(trace.errors ?? trace.error)}</p> : null}
     </details>
   );
 }
 
-export function AssistantPanel({ conversationId }: { conversationId: string }) {
+export function AssistantPanel({ conversationId, onUseSuggestion }: { conversationId: string; onUseSuggestion: (text: string) => void }) {
   const traces = useOptionalApi<Page<Json> | Json[]>(endpoints.traces(conversationId));
   const suggestions = useOptionalApi<Page<Json> | Json[]>(endpoints.suggestions(conversationId));
   const pending = useOptionalApi<Page<Json> | Json[]>(endpoints.pendingActions(conversationId));
@@ -81,6 +95,12 @@ export function AssistantPanel({ conversationId }: { conversationId: string }) {
     onSuccess: () => void client.invalidateQueries({ queryKey: ["optional", endpoints.pendingActions(conversationId)] }),
   });
   const pendingRows = listOf(pending.data);
+  const suggestionRows = listOf(suggestions.data);
+  const markSuggestion = useMutation({
+    mutationFn: ({ id, status }: { id: string; status: "used" | "dismissed" }) =>
+      request(endpoints.suggestionStatus(id), { method: "POST", json: { status } }),
+    onSettled: () => void client.invalidateQueries({ queryKey: ["optional", endpoints.suggestions(conversationId)] }),
+  });
   return (
     <aside className="assistant-panel" aria-label="Assistant">
       <details>
@@ -103,12 +123,30 @@ export function AssistantPanel({ conversationId }: { conversationId: string }) {
           {decide.error ? <ErrorMessage error={decide.error} /> : null}
         </QueryState>
       </details>
-      <details>
-        <summary>Suggested replies</summary>
+      <details open={suggestionRows.length > 0}>
+        <summary>Suggested replies ({suggestionRows.length})</summary>
         <QueryState query={suggestions} feature="Suggested replies">
+          {suggestionRows.length === 0 ? <p className="muted">No suggestion pending.</p> : null}
           <ul>
-            {listOf(suggestions.data).map((s, i) => (
-              <li key={i}>{str(s.text ?? s)}</li>
+            {suggestionRows.map((s) => (
+              <li key={str(s.id)} data-testid="suggestion">
+                <p>{str(s.text)}</p>
+                {arr(s.citations).length ? (
+                  <p className="muted">Sources: {arr(s.citations).map((c) => str(c.title ?? c.document_title ?? c.url)).join(", ")}</p>
+                ) : null}
+                <button
+                  type="button"
+                  onClick={() => {
+                    onUseSuggestion(str(s.text));
+                    markSuggestion.mutate({ id: str(s.id), status: "used" });
+                  }}
+                >
+                  Use
+                </button>{" "}
+                <button type="button" className="link" onClick={() => markSuggestion.mutate({ id: str(s.id), status: "dismissed" })}>
+                  Dismiss
+                </button>
+              </li>
             ))}
           </ul>
         </QueryState>

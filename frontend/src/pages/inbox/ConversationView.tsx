@@ -20,6 +20,8 @@ export function ConversationView() {
   const conversation = useConversation(conversationId);
   const messages = useMessages(conversationId);
   const client = useQueryClient();
+  const [draft, setDraft] = useState("");
+  useEffect(() => setDraft(""), [conversationId]);
 
   const unread = conversation.data?.unread_count ?? 0;
   useEffect(() => {
@@ -36,12 +38,23 @@ export function ConversationView() {
       <div className="conversation-main">
         <ConversationHeader conversation={conversation.data} />
         <MessageStream messages={messages.data?.results ?? []} loading={messages.isPending} error={messages.error} />
-        <AssistantPanel conversationId={conversationId} />
-        <Composer conversation={conversation.data} />
+        <AssistantPanel conversationId={conversationId} onUseSuggestion={setDraft} />
+        <Composer conversation={conversation.data} text={draft} setText={setDraft} />
       </div>
       <CustomerPanel conversation={conversation.data} />
     </div>
   );
+}
+
+/** A conversation transition through the handover API; its own PATCH where that API is absent. */
+async function transition(path: string, body: object, fallback: object): Promise<Conversation> {
+  const id = path.split("/")[4];
+  try {
+    return await request<Conversation>(path, { method: "POST", json: body });
+  } catch (exc) {
+    if (!(exc instanceof ApiError && exc.notAvailable)) throw exc;
+    return request<Conversation>(`/api/v1/conversations/${id}/`, { method: "PATCH", json: fallback });
+  }
 }
 
 function ConversationHeader({ conversation }: { conversation: Conversation }) {
@@ -53,29 +66,30 @@ function ConversationHeader({ conversation }: { conversation: Conversation }) {
   const humanOwns = conversation.status === "assigned" || conversation.status === "open";
 
   const handover = useMutation({
-    mutationFn: async (mode: "take" | "back") => {
-      const path = mode === "take" ? endpoints.handover.takeOver(conversation.id) : endpoints.handover.handBack(conversation.id);
-      try {
-        return await request<Conversation>(path, { method: "POST", json: {} });
-      } catch (exc) {
-        if (!(exc instanceof ApiError && exc.notAvailable)) throw exc;
-        // Without the handover API, the conversation's own transitions do the same.
-        const changes = mode === "take" ? { status: "assigned", assignee: me.id } : { status: "bot", assignee: null };
-        return request<Conversation>(`/api/v1/conversations/${conversation.id}/`, { method: "PATCH", json: changes });
-      }
-    },
+    mutationFn: (mode: "take" | "back") =>
+      mode === "take"
+        ? transition(endpoints.handover.takeOver(conversation.id), {}, { status: "assigned", assignee: me.id })
+        : transition(endpoints.handover.handBack(conversation.id), {}, { status: "bot", assignee: null }),
     onSuccess: (updated, mode) => {
       client.setQueryData(keys.conversation(conversation.id), updated);
       void client.invalidateQueries({ queryKey: keys.conversationLists });
       setNotice(mode === "take" ? "You own this conversation now." : "Handed back to the assistant.");
     },
   });
-  const resolve = () => update.mutate({ status: "resolved" }, { onSuccess: () => setNotice("Resolved.") });
+  const change = useMutation({
+    mutationFn: ({ path, body, fallback }: { path: string; body: object; fallback: object }) => transition(path, body, fallback),
+    onSuccess: (updated) => {
+      client.setQueryData(keys.conversation(conversation.id), updated);
+      void client.invalidateQueries({ queryKey: keys.conversationLists });
+      setNotice(`Conversation ${humanize(updated.status).toLowerCase()}.`);
+    },
+  });
+  const resolve = () => change.mutate({ path: endpoints.handover.resolve(conversation.id), body: {}, fallback: { status: "resolved" } });
   useHotkeys({
     e: resolve,
     t: () => handover.mutate(humanOwns ? "back" : "take"),
   });
-  const error = update.error ?? handover.error;
+  const error = update.error ?? handover.error ?? change.error;
 
   return (
     <header className="conversation-header">
@@ -92,7 +106,7 @@ function ConversationHeader({ conversation }: { conversation: Conversation }) {
         <button type="button" onClick={() => handover.mutate(humanOwns ? "back" : "take")} disabled={handover.isPending}>
           {humanOwns ? "Hand back to assistant" : "Take over"}
         </button>
-        <button type="button" onClick={resolve} disabled={update.isPending || conversation.status === "resolved"}>
+        <button type="button" onClick={resolve} disabled={change.isPending || conversation.status === "resolved"}>
           Resolve
         </button>
         <label>
@@ -109,7 +123,15 @@ function ConversationHeader({ conversation }: { conversation: Conversation }) {
           <select
             aria-label="Reassign"
             value={conversation.assignee ?? ""}
-            onChange={(e) => update.mutate({ assignee: e.target.value || null, status: e.target.value ? "assigned" : conversation.status })}
+            onChange={(e) =>
+              e.target.value
+                ? change.mutate({
+                    path: endpoints.handover.reassign(conversation.id),
+                    body: { assignee: e.target.value },
+                    fallback: { assignee: e.target.value, status: "assigned" },
+                  })
+                : update.mutate({ assignee: null })
+            }
           >
             <option value="">Unassigned</option>
             {members.data.results.map((m) => (
@@ -184,7 +206,7 @@ export function MessageStream({ messages, loading, error }: { messages: Message[
   if (loading) return <Loading />;
   if (error) return <ErrorMessage error={error} />;
   return (
-    <div className="messages" role="log" aria-live="polite" aria-label="Messages" data-testid="messages">
+    <div className="messages" role="log" aria-live="polite" aria-label="Messages" data-testid="messages" tabIndex={0}>
       {messages.map((message) => (
         <article
           key={message.id}
@@ -212,8 +234,7 @@ export function MessageStream({ messages, loading, error }: { messages: Message[
   );
 }
 
-function Composer({ conversation }: { conversation: Conversation }) {
-  const [text, setText] = useState("");
+function Composer({ conversation, text, setText }: { conversation: Conversation; text: string; setText: (text: string) => void }) {
   const [isPrivate, setPrivate] = useState(false);
   const [cannedOpen, setCannedOpen] = useState(false);
   const reply = useReply(conversation.id);
@@ -241,6 +262,10 @@ function Composer({ conversation }: { conversation: Conversation }) {
     setText(fillTemplate(canned.text, conversation));
     setCannedOpen(false);
     area.current?.focus();
+    // The server fills every variable (agent, order, ...); the local fill above shows instantly.
+    request<{ text?: string }>(endpoints.cannedRender(canned.id), { method: "POST", json: { conversation: conversation.id } })
+      .then((rendered) => rendered.text && setText(rendered.text))
+      .catch(() => undefined);
   };
   return (
     <form className={`composer ${isPrivate ? "private" : ""}`} onSubmit={submit} aria-label="Reply">
