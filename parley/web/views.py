@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
@@ -60,7 +61,8 @@ def widget_settings(request: HttpRequest, key: str) -> JsonResponse:
         response = JsonResponse({"detail": "No enabled web-chat widget has this key.", "code": "unknown_widget"}, status=404)
     else:
         config = channel.config if isinstance(channel.config, dict) else {}
-        theme = config.get("theme") if isinstance(config.get("theme"), dict) else {}
+        raw_theme = config.get("theme")
+        theme: dict[str, Any] = raw_theme if isinstance(raw_theme, dict) else {}
         public = {name: value for name in WIDGET_PUBLIC_SETTINGS if isinstance(value := theme.get(name, config.get(name)), str)}
         response = JsonResponse(public)
         response["Cache-Control"] = "public, max-age=60"
