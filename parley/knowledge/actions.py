@@ -102,6 +102,11 @@ def delete_source(*, source: KnowledgeSource) -> None:
     source.delete()
 
 
+def request_sync(*, source: KnowledgeSource) -> None:
+    """Queue a background sync of a url or sitemap source (on commit)."""
+    transaction.on_commit(lambda: _enqueue_sync(source.pk))
+
+
 def sync_source(*, source: KnowledgeSource) -> dict[str, int]:
     """Fetch a URL or sitemap source now: every page becomes (or updates) a document.
 

@@ -28,7 +28,7 @@ class Chunk:
 
     def embedding_text(self, title: str = "") -> str:
         """What is embedded and indexed: the title and heading path give the passage its context."""
-        context = [part for part in (title, *self.heading_path) if part]
+        context = [part.strip() for part in (title, *self.heading_path) if part.strip()]
         deduped = [part for index, part in enumerate(context) if index == 0 or part != context[index - 1]]
         return (" > ".join(deduped) + "\n" + self.text) if deduped else self.text
 

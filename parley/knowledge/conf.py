@@ -15,6 +15,8 @@ _DEFAULTS: dict[str, Any] = {
     "MAX_REDIRECTS": 5,
     # Self-hosted intranets may index private addresses; off by default (SSRF guard).
     "ALLOW_PRIVATE_URLS": False,
+    # Host names allowed even when they resolve to private addresses (comma-separated in the env var).
+    "PRIVATE_HOST_ALLOWLIST": (),
     "USER_AGENT": "ParleyBot/1.0 (+knowledge ingestion)",
     "CHUNK_MAX_TOKENS": 180,
     "CHUNK_OVERLAP_TOKENS": 30,
@@ -29,6 +31,8 @@ def knowledge_setting(name: str) -> Any:
     raw = os.environ.get(f"PARLEY_KNOWLEDGE_{name}")
     if raw is None:
         return default
+    if isinstance(default, tuple):
+        return tuple(part.strip().lower() for part in raw.split(",") if part.strip())
     if isinstance(default, bool):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(default, int):

@@ -1,8 +1,10 @@
 """Fetching web pages for ingestion, with limits and an SSRF guard.
 
 Every hop (including each redirect) is resolved and refused when it points at a loopback, private,
-link-local, multicast or reserved address, unless ``KNOWLEDGE_ALLOW_PRIVATE_URLS`` is on (self-hosted
-intranets, tests). Redirects are followed by hand so each target is checked.
+link-local, multicast or reserved address, unless ``KNOWLEDGE_ALLOW_PRIVATE_URLS`` is on or the host
+name is in ``KNOWLEDGE_PRIVATE_HOST_ALLOWLIST`` (self-hosted intranets, tests). Redirects are followed
+by hand so each target is checked. (The address is checked at resolution time; a DNS answer that
+changes between the check and the connection is not defended against.)
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def check_url_allowed(url: str) -> None:
     host = parts.hostname
     if not host:
         raise FetchError("the URL has no host")
-    if knowledge_setting("ALLOW_PRIVATE_URLS"):
+    if knowledge_setting("ALLOW_PRIVATE_URLS") or host.lower() in {h.lower() for h in knowledge_setting("PRIVATE_HOST_ALLOWLIST")}:
         return
     try:
         infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
