@@ -105,3 +105,28 @@ def import_dataset(tenant: Any, format: str, path: str | Path, *, limit: int | N
     from parley.intelligence.importer import run_import
 
     return run_import(tenant, format, path, limit=limit, progress=progress)
+
+
+def analyse_stored_messages(*, message_ids: list[Any], force: bool = False, batch_size: int = 256) -> int:
+    """Run the live analysis on stored customer messages and save it in ``Message.analysis``.
+
+    Used to backfill imported conversations (and by the ``parley.intelligence.analyse_messages`` task).
+    Messages already analysed are skipped unless ``force``. Returns how many messages were analysed.
+    """
+    from parley.conversations.models import Message
+    from parley.intelligence.pipeline import analyse_batch
+
+    queryset = Message.objects.filter(pk__in=message_ids, sender_type="customer").exclude(text="")
+    if not force:
+        queryset = queryset.filter(analysis={})
+    messages = list(queryset.only("id", "tenant_id", "text", "analysis"))
+    by_tenant: dict[Any, list[Any]] = {}
+    for message in messages:
+        by_tenant.setdefault(message.tenant_id, []).append(message)
+    for tenant_id, group in by_tenant.items():
+        for start in range(0, len(group), batch_size):
+            chunk = group[start : start + batch_size]
+            for message, analysis in zip(chunk, analyse_batch([m.text for m in chunk], tenant_id=str(tenant_id)), strict=True):
+                message.analysis = analysis.model_dump()
+            Message.objects.bulk_update(chunk, ["analysis"])
+    return len(messages)

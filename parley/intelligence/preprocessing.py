@@ -71,14 +71,21 @@ def stratified_split(labels: list[str], *, validation: float = 0.1, test: float 
     held = validation + test
     if not splittable or held <= 0:
         return SplitIndices(indices, [], [])
+    n_classes = len({labels[i] for i in splittable})
+    n_held = max(round(held * len(splittable)), n_classes * (2 if test > 0 else 1))
+    if len(splittable) - n_held < n_classes:
+        return SplitIndices(indices, [], [])
     train_idx, held_idx = train_test_split(
-        splittable, test_size=held, random_state=seed, stratify=[labels[i] for i in splittable]
+        splittable, test_size=n_held, random_state=seed, stratify=[labels[i] for i in splittable]
     )
     if test > 0:
         held_labels = [labels[i] for i in held_idx]
         held_counts = Counter(held_labels)
-        stratify = held_labels if min(held_counts.values()) >= 2 else None
-        val_idx, test_idx = train_test_split(held_idx, test_size=test / held, random_state=seed, stratify=stratify)
+        n_test = max(1, round(len(held_idx) * test / held))
+        stratify = (
+            held_labels if min(held_counts.values()) >= 2 and min(n_test, len(held_idx) - n_test) >= len(held_counts) else None
+        )
+        val_idx, test_idx = train_test_split(held_idx, test_size=n_test, random_state=seed, stratify=stratify)
     else:
         val_idx, test_idx = held_idx, []
     return SplitIndices(sorted([*train_idx, *rest]), sorted(val_idx), sorted(test_idx))

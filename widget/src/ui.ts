@@ -86,7 +86,6 @@ export class ChatUI {
   private readonly recorder = new VoiceRecorder();
   private unread = 0;
   private seenIds = new Set<string>();
-  private greetingShown = false;
   private typingTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -204,6 +203,7 @@ export class ChatUI {
     this.root.classList.toggle("open", open);
     this.launcher.setAttribute("aria-expanded", String(open));
     this.launcher.setAttribute("aria-label", open ? "Close chat" : this.settings.launcherLabel);
+    this.launcher.firstElementChild?.replaceWith(icon(open ? ICONS.close : ICONS.chat));
     if (open) {
       this.unread = 0;
       this.renderBadge();
@@ -342,12 +342,17 @@ export class ChatUI {
     if (arrived) {
       this.typingLine.textContent = "";
       if (this.isOpen && document.visibilityState !== "hidden") this.client.markRead();
-      else if (this.greetingShown) {
-        this.unread += 1;
-        this.renderBadge();
-      }
     }
-    this.greetingShown = true;
+    if (!this.isOpen) {
+      // Unread: replies newer than the newest one the visitor has read (the server tracks read receipts).
+      let unread = 0;
+      for (const message of messages) {
+        if (message.direction !== "outbound" || message.sender_type === "system") continue;
+        unread = message.delivery_status === "read" ? 0 : unread + 1;
+      }
+      this.unread = unread;
+      this.renderBadge();
+    }
     this.scrollToEnd();
   }
 

@@ -196,3 +196,27 @@ describe("ChatUI", () => {
     expect(badge.hidden).toBe(true);
   });
 });
+
+describe("ChatUI unread badge", () => {
+  it("counts only replies newer than the newest one already read", () => {
+    document.body.innerHTML = "";
+    const socket = new Socket();
+    const client = new WebChatClient({ url: "ws://x/", widgetKey: "k", storage: null, socketFactory: () => socket });
+    const ui = new ChatUI(client, DEFAULT_SETTINGS, { onOpenChange: () => undefined, upload: async () => ({ ok: true, detail: "" }) });
+    document.body.append(ui.host);
+    client.connect();
+    socket.onopen?.({});
+    const reply = (id: string, status: string, at: string) => ({
+      id, conversation_id: "c", direction: "outbound", sender_type: "agent", sender_name: "", text: id, buttons: [], attachments: [],
+      delivery_status: status, client_id: null, created_at: at,
+    });
+    socket.receive({
+      type: "welcome", protocol: 1, visitor_token: "t", visitor_id: "v", resumed: true, conversation_id: "c", conversation_status: "assigned",
+      history: [reply("a", "read", "2026-01-01T00:00:01Z"), reply("b", "read", "2026-01-01T00:00:02Z")],
+    });
+    const badge = ui.host.shadowRoot!.querySelector<HTMLElement>(".badge")!;
+    expect(badge.hidden).toBe(true);
+    socket.receive({ type: "message", message: reply("c", "delivered", "2026-01-01T00:00:03Z") });
+    expect(badge.textContent).toBe("1");
+  });
+});

@@ -1,0 +1,102 @@
+"""The model registry over HTTP (analysts read, admins promote) and an on-demand analysis endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from parley.accounts.roles import ALL_ROLES, ANALYSTS, MANAGERS
+from parley.core.api import StrictSerializer, TenantScopedMixin, auth_context
+from parley.core.errors import DomainError, ErrorCode
+from parley.core.pagination import DefaultPagination
+from parley.intelligence import actions
+from parley.intelligence.models import ModelKind, ModelPromotion, ModelVersion
+from parley.intelligence.serializers import CompareQuerySerializer, ModelVersionSerializer, compare_versions
+
+
+class ModelVersionViewSet(
+    TenantScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,  # type: ignore[type-arg]
+):
+    """Trained model versions visible to the tenant (its own and the shared ones); compare and promote."""
+
+    queryset = ModelVersion.objects.all()
+    serializer_class = ModelVersionSerializer
+    pagination_class = DefaultPagination
+    read_roles = ANALYSTS
+    write_roles = MANAGERS
+
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset = ModelVersion.objects.filter(Q(tenant=self.tenant) | Q(tenant__isnull=True))
+        kind = self.request.query_params.get("kind")
+        if kind:
+            if kind not in ModelKind.values:
+                raise DomainError(f"kind must be one of {', '.join(ModelKind.values)}", code=ErrorCode.INVALID, status_code=400)
+            queryset = queryset.filter(kind=kind)
+        return queryset
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        context["promoted_ids"] = set(
+            ModelPromotion.objects.filter(tenant=self.tenant).values_list("model_version_id", flat=True)
+        )
+        return context
+
+    @extend_schema(
+        parameters=[OpenApiParameter("kind", str, description="intent, sentiment or topics")],
+        responses={200: ModelVersionSerializer(many=True)},
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(parameters=[CompareQuerySerializer], responses={200: dict})
+    @action(detail=True, methods=["get"])
+    def compare(self, request: Request, pk: str | None = None) -> Response:
+        """This version against ``?other=<id>``: metrics with differences, changed parameters, same data or not."""
+        query = CompareQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        other = self.get_queryset().filter(pk=query.validated_data["other"]).first()
+        if other is None:
+            raise DomainError("no such model version", code=ErrorCode.NOT_FOUND, status_code=404)
+        return Response(compare_versions(self.get_object(), other))
+
+    @extend_schema(request=None, responses={200: ModelVersionSerializer})
+    @action(detail=True, methods=["post"])
+    def promote(self, request: Request, pk: str | None = None) -> Response:
+        """Make this version the tenant's live model of its kind."""
+        version = self.get_object()
+        actions.promote_model_version(version=version, tenant=self.tenant, actor=auth_context(request).actor_label)
+        context = self.get_serializer_context()
+        context["promoted_ids"] = {version.pk}
+        return Response(ModelVersionSerializer(version, context=context).data)
+
+
+class AnalyseSerializer(StrictSerializer):
+    texts = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, max_length=5000, trim_whitespace=False), min_length=1, max_length=100
+    )
+
+
+class AnalyseView(APIView):
+    """Run the live analysis (intent, out of scope, sentiment, language) on up to 100 texts."""
+
+    read_roles = ALL_ROLES
+    write_roles = ALL_ROLES
+
+    @extend_schema(request=AnalyseSerializer, responses={200: dict})
+    def post(self, request: Request) -> Response:
+        from parley.intelligence.pipeline import analyse_batch
+
+        data = AnalyseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        results = analyse_batch(list(data.validated_data["texts"]), tenant_id=str(auth_context(request).tenant.id))
+        return Response({"results": [result.model_dump() for result in results]})

@@ -1,0 +1,235 @@
+"""Intent model (b): MiniLM fine-tuned end to end with a classification head (HF transformers + torch).
+
+Mean-pooled MiniLM token states → dropout → linear layer, cross-entropy, AdamW with linear warm-up/decay.
+Early stopping on tuning-split accuracy (``patience`` epochs), the best epoch checkpointed to
+``out/checkpoint`` and kept; ``max_seconds`` bounds the wall time (CPU boxes). Uses CUDA when present.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from parley.intelligence.artefacts import Manifest, data_fingerprint
+from parley.intelligence.evaluation import intent_metrics
+from parley.intelligence.intent import OOS_LABELS, calibrate_threshold
+
+if TYPE_CHECKING:
+    from parley.intelligence.training import Splits, TrainResult
+
+DEFAULTS: dict[str, Any] = {
+    "epochs": 4,
+    "batch_size": 32,
+    "learning_rate": 5e-5,
+    "head_learning_rate": 2e-3,
+    "patience": 1,
+    "max_length": 64,
+    "max_seconds": 1200.0,
+    "warmup_ratio": 0.06,
+}
+
+
+def _device() -> Any:
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _build(num_labels: int, encoder_dir: Path) -> Any:
+    import torch
+    from transformers import AutoModel
+
+    class MeanPoolClassifier(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = AutoModel.from_pretrained(str(encoder_dir), local_files_only=True)
+            self.dropout = torch.nn.Dropout(0.1)
+            self.classifier = torch.nn.Linear(self.encoder.config.hidden_size, num_labels)
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(states.dtype)
+            pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1e-6)
+            pooled = torch.nn.functional.normalize(pooled, dim=-1)
+            return self.classifier(self.dropout(pooled)) * 1.0
+
+    return MeanPoolClassifier()
+
+
+class FinetunedIntentModel:
+    """A fine-tuned MiniLM classifier loaded from ``out/`` (encoder + tokenizer + head)."""
+
+    needs_embeddings = False
+
+    def __init__(
+        self, model: Any, tokenizer: Any, labels: list[str], *, oos_threshold: float, name: str, max_length: int = 64
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.labels = labels
+        self.oos_threshold = oos_threshold
+        self.name = name
+        self.max_length = max_length
+
+    def predict_proba(self, texts: list[str], embeddings: np.ndarray | None = None, batch_size: int = 128) -> np.ndarray:
+        import torch
+
+        device = next(self.model.parameters()).device
+        self.model.eval()
+        rows = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                batch = self.tokenizer(
+                    texts[start : start + batch_size],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                ).to(device)
+                logits = self.model(batch["input_ids"], batch["attention_mask"])
+                rows.append(torch.softmax(logits.float(), dim=-1).cpu().numpy())
+        return np.concatenate(rows) if rows else np.zeros((0, len(self.labels)), dtype=np.float32)
+
+    def save(self, directory: Path, manifest: Manifest) -> None:
+        import torch
+
+        directory.mkdir(parents=True, exist_ok=True)
+        self.model.encoder.save_pretrained(directory / "encoder")
+        self.tokenizer.save_pretrained(directory / "encoder")
+        torch.save(self.model.classifier.state_dict(), directory / "classifier.pt")
+        (directory / "labels.json").write_text(json.dumps(self.labels), encoding="utf-8")
+        manifest.params["oos_threshold"] = self.oos_threshold
+        manifest.write(directory)
+
+    @classmethod
+    def load(cls, directory: Path, manifest: Manifest) -> FinetunedIntentModel:
+        import torch
+        from transformers import AutoTokenizer
+
+        labels = json.loads((directory / "labels.json").read_text(encoding="utf-8"))
+        model = _build(len(labels), directory / "encoder")
+        model.classifier.load_state_dict(torch.load(directory / "classifier.pt", map_location="cpu", weights_only=True))
+        model.to(_device()).eval()
+        tokenizer = AutoTokenizer.from_pretrained(str(directory / "encoder"), local_files_only=True)
+        return cls(
+            model,
+            tokenizer,
+            labels,
+            oos_threshold=float(manifest.params.get("oos_threshold", 0.0)),
+            name=manifest.name,
+            max_length=int(manifest.params.get("max_length", 64)),
+        )
+
+
+def train_finetuned_intent(
+    splits: Splits, out: Path, *, format: str, started: float, seed: int, progress: bool, options: dict[str, Any]
+) -> TrainResult:
+    import torch
+    from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+
+    from parley.intelligence.embeddings import model_path
+    from parley.intelligence.training import TrainResult, oos_predictions
+
+    opts = {**DEFAULTS, **options}
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    labels = sorted({r.label or "" for r in splits.train})
+    index = {label: i for i, label in enumerate(labels)}
+    train = [(r.text, index[r.label or ""]) for r in splits.train]
+    tune_texts, tune_gold = [r.text for r in splits.tune], [r.label or "" for r in splits.tune]
+    device = _device()
+    tokenizer = AutoTokenizer.from_pretrained(str(model_path()), local_files_only=True)
+    net = _build(len(labels), model_path()).to(device)
+    model = FinetunedIntentModel(
+        net, tokenizer, labels, oos_threshold=0.0, name=f"{format}-finetuned", max_length=opts["max_length"]
+    )
+    optimiser = torch.optim.AdamW(
+        [
+            {"params": net.encoder.parameters(), "lr": opts["learning_rate"]},
+            {"params": net.classifier.parameters(), "lr": opts["head_learning_rate"]},
+        ],
+        weight_decay=0.01,
+    )
+    steps_per_epoch = int(np.ceil(len(train) / opts["batch_size"]))
+    scheduler = get_linear_schedule_with_warmup(
+        optimiser, int(opts["warmup_ratio"] * steps_per_epoch * opts["epochs"]), steps_per_epoch * opts["epochs"]
+    )
+    checkpoint = out / "checkpoint"
+    history: list[dict[str, Any]] = []
+    best_score, bad_epochs, stopped = -1.0, 0, "epochs"
+    # logits of a normalised embedding need a scale to become confident: learn it via the head's weights
+    for epoch in range(int(opts["epochs"])):
+        net.train()
+        order = rng.permutation(len(train))
+        iterator: Any = range(0, len(train), opts["batch_size"])
+        if progress:
+            from tqdm import tqdm
+
+            iterator = tqdm(iterator, desc=f"fine-tuning epoch {epoch + 1}", unit="batch")
+        losses = []
+        for start in iterator:
+            batch = [train[i] for i in order[start : start + opts["batch_size"]]]
+            encoded = tokenizer(
+                [text for text, _ in batch], padding=True, truncation=True, max_length=opts["max_length"], return_tensors="pt"
+            ).to(device)
+            target = torch.tensor([label for _, label in batch], device=device)
+            logits = net(encoded["input_ids"], encoded["attention_mask"])
+            loss = torch.nn.functional.cross_entropy(logits, target)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            optimiser.step()
+            scheduler.step()
+            optimiser.zero_grad()
+            losses.append(float(loss))
+            if time.perf_counter() - started > opts["max_seconds"]:
+                stopped = "max_seconds"
+                break
+        proba = model.predict_proba(tune_texts)
+        predicted, confidences = oos_predictions(labels, proba, 0.0)
+        score = intent_metrics(tune_gold, predicted, confidences)["accuracy"]
+        history.append({"epoch": epoch + 1, "loss": round(float(np.mean(losses)), 4), "tune_accuracy": score})
+        if score > best_score:
+            best_score, bad_epochs = score, 0
+            model.save(checkpoint, Manifest(kind="intent", algorithm="finetuned", name=model.name, labels=labels))
+        else:
+            bad_epochs += 1
+            if bad_epochs > opts["patience"]:
+                stopped = "early_stopping"
+                break
+        if stopped == "max_seconds":
+            break
+    best = FinetunedIntentModel.load(checkpoint, Manifest(kind="intent", algorithm="finetuned", name=model.name, labels=labels))
+    tune_proba = best.predict_proba(tune_texts)
+    calibration = calibrate_threshold(labels, tune_proba, tune_gold)
+    gold = [r.label or "" for r in splits.report]
+    has_oos = any(label in OOS_LABELS for label in gold) or any(label in OOS_LABELS for label in tune_gold)
+    best.oos_threshold = calibration.threshold
+    proba = best.predict_proba([r.text for r in splits.report])
+    predicted, confidences = oos_predictions(labels, proba, calibration.threshold if has_oos else 0.0)
+    metrics = intent_metrics(gold, predicted, confidences)
+    metrics["split"] = splits.report_name
+    records = splits.train + splits.tune + splits.report
+    manifest = Manifest(
+        kind="intent",
+        algorithm="finetuned",
+        name=best.name,
+        labels=labels,
+        params={
+            **{k: v for k, v in opts.items()},
+            "seed": seed,
+            "history": history,
+            "stopped": stopped,
+            "device": str(device),
+            "splits": {"train": len(splits.train), "tune": len(splits.tune), splits.report_name: len(splits.report)},
+        },
+        metrics=metrics,
+        data_fingerprint=data_fingerprint([r.text for r in records], [r.label for r in records]),
+        dataset_format=format,
+        training_seconds=time.perf_counter() - started,
+    )
+    best.save(out, manifest)
+    return TrainResult(out, manifest, history)

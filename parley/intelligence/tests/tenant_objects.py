@@ -1,0 +1,19 @@
+"""One object of each routed intelligence model in another tenant (for the core route-leak test)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.intelligence.models import ModelVersion
+
+
+def intelligence_objects(other: Any) -> dict[type, Any]:
+    version = ModelVersion.objects.create(
+        tenant=other,
+        kind="intent",
+        name="globex-secret-model",
+        algorithm="fast",
+        data_fingerprint="0" * 64,
+        artefact_dir="/nonexistent",
+    )
+    return {ModelVersion: version}

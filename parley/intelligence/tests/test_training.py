@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from parley.intelligence.artefacts import read_manifest
+from parley.intelligence.evaluation import evaluate_model, intent_metrics
+from parley.intelligence.intent import calibrate_threshold
+from parley.intelligence.registry import load_model
+from parley.intelligence.training import TrainingError, train_intent, train_sentiment, train_topics
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_fast_intent_model_trains_with_grid_and_reports(tmp_path: Path) -> None:
+    result = train_intent("banking77", FIXTURES / "intents_mini.csv", tmp_path / "m", grid={"c": [1.0, 30.0]}, progress=False)
+    manifest = read_manifest(tmp_path / "m")
+    assert manifest.kind == "intent" and manifest.algorithm == "fast"
+    assert manifest.labels == ["card_lost", "delivery", "refund"]
+    assert [g["c"] for g in manifest.params["grid"]] == [1.0, 30.0]
+    assert manifest.params["splits"] == {"train": 24, "tune": 3, "carved_test": 3}
+    assert len(manifest.data_fingerprint) == 64 and manifest.training_seconds > 0
+    assert result.summary()["accuracy"] == manifest.metrics["accuracy"]
+    model = load_model(str(tmp_path / "m"))
+    proba = model.predict_proba(["somebody stole my card", "my parcel is late"])
+    assert [model.labels[i] for i in proba.argmax(axis=1)] == ["card_lost", "delivery"]
+
+
+def test_oos_threshold_is_calibrated_on_validation_and_used_in_reports(tmp_path: Path) -> None:
+    train_intent("clinc150", FIXTURES / "clinc_mini.json", tmp_path / "m", grid={"c": [30.0]}, progress=False)
+    manifest = read_manifest(tmp_path / "m")
+    assert manifest.metrics["split"] == "val"
+    assert 0 <= manifest.params["oos_threshold"] < 1
+    assert manifest.metrics["oos_recall"] >= 0.5
+    assert {"in_scope_accuracy", "oos_recall"} <= set(manifest.metrics)
+    report_dir = tmp_path / "report"
+    evaluation = evaluate_model("intent", str(tmp_path / "m"), "clinc150", FIXTURES / "clinc_mini.json", report_dir)
+    assert evaluation.summary["split"] == "val" and evaluation.summary["n"] == 12
+    assert evaluation.summary["oos_recall"] == manifest.metrics["oos_recall"]
+    for name in ("intent_report.json", "errors.json", "confusion_matrix.png", "confidence_histogram.png", "report.html"):
+        assert (report_dir / name).stat().st_size > 0, name
+    report = json.loads((report_dir / "intent_report.json").read_text())
+    assert set(report["labels"]["refund"]) == {"precision", "recall", "f1-score", "support", "confused_with"}
+    assert "confusion_matrix.png" in (report_dir / "report.html").read_text()
+
+
+def test_calibration_balances_in_scope_accuracy_and_oos_recall() -> None:
+    labels = ["a", "b"]
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.55, 0.45], [0.52, 0.48]])
+    calibration = calibrate_threshold(labels, proba, ["a", "b", "oos", "oos"])
+    assert 0.55 < calibration.threshold <= 0.8
+    assert (calibration.in_scope_accuracy, calibration.oos_recall) == (1.0, 1.0)
+    no_oos = calibrate_threshold(labels, proba[:2], ["a", "b"])
+    assert no_oos.method == "quantile" and 0.8 <= no_oos.threshold < 0.9
+
+
+def test_intent_metrics_count_rejections() -> None:
+    metrics = intent_metrics(["a", "b", "oos", "oos"], ["a", "oos", "oos", "b"], [0.9, 0.3, 0.2, 0.6])
+    assert metrics["in_scope_accuracy"] == 0.5 and metrics["oos_recall"] == 0.5 and metrics["accuracy"] == 0.5
+
+
+def test_sentiment_head_beats_nothing_and_is_compared_with_vader(tmp_path: Path) -> None:
+    train_sentiment([("airline", FIXTURES / "airline_mini.csv")], tmp_path / "s", grid={"c": [10.0]}, progress=False)
+    manifest = read_manifest(tmp_path / "s")
+    assert manifest.labels == ["negative", "neutral", "positive"]
+    assert {"macro_recall", "vader_macro_recall", "accuracy"} <= set(manifest.metrics)
+    model = load_model(str(tmp_path / "s"))
+    angry, happy = model.predict_batch(["worst flight ever, so angry", "thank you, wonderful crew"])
+    assert angry.label == "negative" and angry.score < 0
+    assert happy.label == "positive" and happy.score > 0
+    evaluation = evaluate_model("sentiment", "vader", "airline", FIXTURES / "airline_mini.csv", tmp_path / "vader")
+    assert evaluation.summary["model"] == "vader" and 0 < evaluation.summary["macro_recall"] <= 1
+
+
+def test_topics_are_discovered_labelled_and_new_texts_assigned(tmp_path: Path) -> None:
+    result = train_topics("banking77", FIXTURES / "intents_mini.csv", tmp_path / "t", distance_threshold=0.7, progress=False)
+    assert result.manifest.metrics["topics"] >= 2
+    assert result.manifest.metrics["purity"] >= 0.7
+    model = load_model(str(tmp_path / "t"))
+    assert all(topic.keywords and topic.examples and topic.size >= 3 for topic in model.topics)
+    from parley.intelligence.embeddings import encode
+
+    assigned = model.assign(encode(["my card was stolen last night", "quantum chromodynamics lecture notes"]))
+    card_topic = next(t for t in model.topics if any("card" in k for k in t.keywords))
+    assert assigned[0][0] == card_topic.id
+    assert assigned[1][0] == -1
+
+
+def test_one_label_is_a_training_error(tmp_path: Path) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text("text,category\n" + "".join(f"text {i},only\n" for i in range(10)))
+    with pytest.raises(TrainingError, match="two labels"):
+        train_intent("banking77", path, tmp_path / "m", progress=False)
+
+
+def test_cli_train_and_evaluate_print_one_json_line(tmp_path: Path) -> None:
+    from parley.intelligence.cli import evaluate, train
+
+    runner = CliRunner()
+    trained = runner.invoke(
+        train,
+        [
+            "intent",
+            "--format",
+            "banking77",
+            "--data",
+            str(FIXTURES / "intents_mini.csv"),
+            "--out",
+            str(tmp_path / "m"),
+            "--no-register",
+        ],
+    )
+    assert trained.exit_code == 0, trained.output
+    summary = json.loads(trained.output.strip().splitlines()[-1])
+    assert summary["kind"] == "intent" and "accuracy" in summary
+    evaluated = runner.invoke(
+        evaluate,
+        [
+            "intent",
+            "--model",
+            str(tmp_path / "m"),
+            "--data",
+            str(FIXTURES / "intents_mini.csv"),
+            "--format",
+            "banking77",
+            "--report-dir",
+            str(tmp_path / "r"),
+            "--split",
+            "carved_test",
+        ],
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    line = json.loads(evaluated.output.strip())
+    assert line["split"] == "carved_test" and line["accuracy"] == summary["accuracy"]
+    bad = runner.invoke(
+        evaluate,
+        [
+            "intent",
+            "--model",
+            str(tmp_path),
+            "--data",
+            str(FIXTURES / "intents_mini.csv"),
+            "--format",
+            "banking77",
+            "--report-dir",
+            str(tmp_path / "x"),
+        ],
+    )
+    assert bad.exit_code == 1 and "not a model directory" in bad.output
+
+
+@pytest.mark.slow
+def test_finetuned_intent_model_trains_checkpoints_and_loads(tmp_path: Path) -> None:
+    result = train_intent(
+        "banking77",
+        FIXTURES / "intents_mini.csv",
+        tmp_path / "ft",
+        algorithm="finetuned",
+        progress=False,
+        finetune_options={"epochs": 2, "batch_size": 8, "head_learning_rate": 5e-2},
+    )
+    manifest = result.manifest
+    assert manifest.algorithm == "finetuned" and (tmp_path / "ft" / "checkpoint" / "classifier.pt").is_file()
+    assert [h["epoch"] for h in manifest.params["history"]] in ([1, 2], [1])
+    model = load_model(str(tmp_path / "ft"))
+    proba = model.predict_proba(["someone stole my card"])
+    assert proba.shape == (1, 3) and abs(float(proba.sum()) - 1) < 1e-4

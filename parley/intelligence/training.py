@@ -1,0 +1,371 @@
+"""Training intent, sentiment and topic models from dataset files, with a small grid on validation only.
+
+Splits: a dataset with an explicit validation split (CLINC150 ``val``) keeps it for the final report and
+carves a seeded stratified *tuning* split from train; otherwise (BANKING77, Bitext, ...) train /
+validation / test are carved 80/10/10 with a fixed seed. Hyperparameters and the out-of-scope
+threshold are chosen on the tuning/validation split; the reported metrics come from the held-back
+split, never used for a choice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from parley.intelligence.artefacts import Manifest, data_fingerprint
+from parley.intelligence.datasets import LabelledText, load
+from parley.intelligence.evaluation import OOS, intent_metrics
+from parley.intelligence.heads import LinearHead
+from parley.intelligence.intent import OOS_LABELS, FastIntentModel, calibrate_threshold, decide
+from parley.intelligence.preprocessing import stratified_split
+
+SEED = 13
+DEFAULT_INTENT_GRID: dict[str, list[Any]] = {"c": [10.0, 30.0, 100.0], "tfidf_weight": [0.0, 1.0]}
+DEFAULT_SENTIMENT_GRID: dict[str, list[Any]] = {"c": [0.3, 1.0, 3.0], "class_weight": [None, "balanced"]}
+
+
+class TrainingError(ValueError):
+    """The data cannot train this kind of model (too few labels, no texts, ...)."""
+
+
+@dataclass
+class Splits:
+    train: list[LabelledText]
+    tune: list[LabelledText]
+    report: list[LabelledText]
+    report_name: str
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    manifest: Manifest
+    grid: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "kind": self.manifest.kind,
+            "algorithm": self.manifest.algorithm,
+            "out": str(self.out),
+            "labels": len(self.manifest.labels),
+            "training_seconds": round(self.manifest.training_seconds, 1),
+            "params": {k: v for k, v in self.manifest.params.items() if k != "grid"},
+            **self.manifest.metrics,
+        }
+
+
+def make_splits(records: list[LabelledText], *, seed: int = SEED) -> Splits:
+    labelled = [r for r in records if r.label]
+    if not labelled:
+        raise TrainingError("the dataset has no labelled texts")
+    explicit_val = [r for r in labelled if r.split in ("val", "validation", "dev")]
+    if explicit_val:
+        train_pool = [r for r in labelled if r.split == "train"]
+        split = stratified_split([r.label or "" for r in train_pool], validation=0.1, test=0.0, seed=seed)
+        return Splits([train_pool[i] for i in split.train], [train_pool[i] for i in split.validation], explicit_val, "val")
+    split = stratified_split([r.label or "" for r in labelled], validation=0.1, test=0.1, seed=seed)
+    return Splits(
+        [labelled[i] for i in split.train],
+        [labelled[i] for i in split.validation],
+        [labelled[i] for i in split.test],
+        "carved_test",
+    )
+
+
+def _grid(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    from itertools import product
+
+    keys = list(grid)
+    return [dict(zip(keys, values, strict=True)) for values in product(*(grid[k] for k in keys))]
+
+
+def _embed(texts: list[str], progress: Callable[[int], None] | None) -> np.ndarray:
+    from parley.intelligence.cache import cached_encode
+
+    return cached_encode(texts, progress=progress)
+
+
+def _progress_bar(total: int, desc: str, enabled: bool) -> tuple[Any, Callable[[int], None] | None]:
+    if not enabled:
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="text")
+    return bar, bar.update
+
+
+def oos_predictions(labels: list[str], proba: np.ndarray, threshold: float) -> tuple[list[str], list[float]]:
+    """Predicted labels with ``"oos"`` for rejected messages, and the top confidences."""
+    predictions = decide(labels, proba, threshold)
+    return [p.label if p.label is not None else OOS for p in predictions], [p.confidence for p in predictions]
+
+
+def train_intent(
+    format: str,
+    path: str | Path,
+    out: str | Path,
+    *,
+    algorithm: str = "fast",
+    grid: dict[str, list[Any]] | None = None,
+    progress: bool = True,
+    seed: int = SEED,
+    limit: int | None = None,
+    finetune_options: dict[str, Any] | None = None,
+) -> TrainResult:
+    """Train an intent model on ``path`` and write it to ``out`` (a directory ``parley evaluate --model`` accepts).
+
+    Args:
+        format: dataset format slug.
+        path: dataset file or folder.
+        out: output directory.
+        algorithm: ``fast`` (embeddings + logistic regression) or ``finetuned`` (MiniLM fine-tuned).
+        grid: hyperparameter grid for the fast model (defaults to :data:`DEFAULT_INTENT_GRID`).
+        progress: show progress bars.
+        seed: split and training seed.
+        limit: use at most this many labelled texts (a seeded sample; for quick runs and tests).
+        finetune_options: epochs, batch_size, learning_rate, patience, max_seconds for ``finetuned``.
+    """
+    started = time.perf_counter()
+    result = load(format, path)
+    records = [r for r in result.as_texts() if r.label]
+    if limit is not None and len(records) > limit:
+        rng = np.random.default_rng(seed)
+        records = [records[i] for i in sorted(rng.choice(len(records), size=limit, replace=False))]
+    if len({r.label for r in records}) < 2:
+        raise TrainingError("an intent model needs at least two labels")
+    splits = make_splits(records, seed=seed)
+    out_dir = Path(out)
+    if algorithm == "finetuned":
+        from parley.intelligence.finetune import train_finetuned_intent
+
+        return train_finetuned_intent(
+            splits, out_dir, format=format, started=started, seed=seed, progress=progress, options=finetune_options or {}
+        )
+    if algorithm != "fast":
+        raise TrainingError(f"unknown intent algorithm {algorithm!r} (fast or finetuned)")
+    all_texts = [r.text for r in splits.train + splits.tune + splits.report]
+    bar, tick = _progress_bar(len(all_texts), "embedding", progress)
+    embedded = _embed(all_texts, tick)
+    if bar is not None:
+        bar.close()
+    n_train, n_tune = len(splits.train), len(splits.tune)
+    x_train, x_tune, x_report = embedded[:n_train], embedded[n_train : n_train + n_tune], embedded[n_train + n_tune :]
+    y_train = [r.label or "" for r in splits.train]
+    y_tune = [r.label or "" for r in splits.tune]
+    t_train, t_tune = [r.text for r in splits.train], [r.text for r in splits.tune]
+    has_oos = any(label in OOS_LABELS for label in y_tune)
+    tried: list[dict[str, Any]] = []
+    best: tuple[float, dict[str, Any], LinearHead, float] | None = None
+    candidates = _grid(grid or DEFAULT_INTENT_GRID)
+    iterator: Any = candidates
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(candidates, desc="grid search", unit="fit")
+    for params in iterator:
+        head = LinearHead.fit(
+            x_train, y_train, c=float(params["c"]), texts=t_train, tfidf_weight=float(params.get("tfidf_weight", 0.0)), seed=seed
+        )
+        proba = head.predict_proba(x_tune, t_tune)
+        calibration = calibrate_threshold(head.labels, proba, y_tune)
+        predicted, confidences = oos_predictions(head.labels, proba, calibration.threshold if has_oos else 0.0)
+        metrics = intent_metrics(y_tune, predicted, confidences)
+        score = (metrics["in_scope_accuracy"] + metrics["oos_recall"]) / 2 if has_oos else metrics["accuracy"]
+        tried.append({**params, "score": round(score, 4), "threshold": round(calibration.threshold, 4)})
+        if best is None or score > best[0]:
+            best = (score, params, head, calibration.threshold)
+    assert best is not None
+    _, params, head, threshold = best
+    model = FastIntentModel(head, oos_threshold=threshold, name=f"{format}-fast")
+    proba = head.predict_proba(x_report, [r.text for r in splits.report])
+    gold = [r.label or "" for r in splits.report]
+    report_has_oos = any(label in OOS_LABELS for label in gold)
+    predicted, confidences = oos_predictions(head.labels, proba, threshold if report_has_oos else 0.0)
+    metrics = intent_metrics(gold, predicted, confidences)
+    metrics["split"] = splits.report_name
+    # the live rejection rate on in-scope messages when the threshold also applies (BANKING77-style data)
+    if not report_has_oos:
+        rejected, _ = oos_predictions(head.labels, proba, threshold)
+        metrics["accuracy_with_oos_rejection"] = intent_metrics(gold, rejected, confidences)["accuracy"]
+    manifest = Manifest(
+        kind="intent",
+        algorithm="fast",
+        name=model.name,
+        labels=head.labels,
+        params={**params, "seed": seed, "grid": tried, "splits": _split_sizes(splits)},
+        metrics=metrics,
+        data_fingerprint=data_fingerprint([r.text for r in records], [r.label for r in records]),
+        dataset_format=format,
+        training_seconds=time.perf_counter() - started,
+    )
+    model.save(out_dir, manifest)
+    return TrainResult(out_dir, manifest, tried)
+
+
+def _split_sizes(splits: Splits) -> dict[str, int]:
+    return {"train": len(splits.train), "tune": len(splits.tune), splits.report_name: len(splits.report)}
+
+
+def train_sentiment(
+    sources: list[tuple[str, str | Path]],
+    out: str | Path,
+    *,
+    grid: dict[str, list[Any]] | None = None,
+    progress: bool = True,
+    seed: int = SEED,
+    eval_format: str | None = None,
+    limits: dict[str, int] | None = None,
+) -> TrainResult:
+    """Train the sentiment head on one or more labelled sources (negative / neutral / positive).
+
+    Each source is split 80/10/10 (seeded, stratified) unless it has its own validation split;
+    the grid is scored on the pooled tuning splits by macro-recall; the report uses the held-back split
+    of ``eval_format`` (default: the last source), and VADER is measured on the same texts.
+    ``limits`` caps a source (format → number of texts, a seeded sample) for quick runs.
+    """
+    from sklearn.metrics import f1_score, recall_score
+
+    from parley.intelligence.sentiment import LABELS, LinearSentiment, VaderSentiment
+
+    started = time.perf_counter()
+    train: list[LabelledText] = []
+    tune: list[LabelledText] = []
+    report: list[LabelledText] = []
+    all_records: list[LabelledText] = []
+    eval_format = eval_format or sources[-1][0]
+    for format, path in sources:
+        records = [r for r in load(format, path).as_texts() if r.label in LABELS]
+        if limits and format in limits and len(records) > limits[format]:
+            import random
+
+            keep = sorted(random.Random(seed).sample(range(len(records)), limits[format]))
+            records = [records[i] for i in keep]
+        all_records.extend(records)
+        split = stratified_split([r.label or "" for r in records], validation=0.1, test=0.1, seed=seed)
+        train += [records[i] for i in split.train]
+        tune += [records[i] for i in split.validation]
+        if format == eval_format:
+            report += [records[i] for i in split.test]
+        else:
+            train += [records[i] for i in split.test]
+    if not train or not report:
+        raise TrainingError("no labelled sentiment texts (need negative / neutral / positive labels)")
+    texts = [r.text for r in train + tune + report]
+    bar, tick = _progress_bar(len(texts), "embedding", progress)
+    embedded = _embed(texts, tick)
+    if bar is not None:
+        bar.close()
+    n_train, n_tune = len(train), len(tune)
+    x_train, x_tune, x_report = embedded[:n_train], embedded[n_train : n_train + n_tune], embedded[n_train + n_tune :]
+    y_train, y_tune = [r.label or "" for r in train], [r.label or "" for r in tune]
+    tried: list[dict[str, Any]] = []
+    best: tuple[float, dict[str, Any], LinearHead] | None = None
+    for params in _grid(grid or DEFAULT_SENTIMENT_GRID):
+        head = LinearHead.fit(x_train, y_train, c=float(params["c"]), class_weight=params.get("class_weight"), seed=seed)
+        model = LinearSentiment(head)
+        predicted = [p.label for p in model.predict_batch([r.text for r in tune], x_tune)]
+        score = float(recall_score(y_tune, predicted, average="macro", zero_division=0))
+        tried.append({**params, "macro_recall": round(score, 4)})
+        if best is None or score > best[0]:
+            best = (score, params, head)
+    assert best is not None
+    _, params, head = best
+    model = LinearSentiment(head, name="sentiment-fast")
+    report_texts, gold = [r.text for r in report], [r.label or "" for r in report]
+    predicted = [p.label for p in model.predict_batch(report_texts, x_report)]
+    vader = [p.label for p in VaderSentiment().predict_batch(report_texts)]
+    metrics = {
+        "split": f"{eval_format}:carved_test",
+        "n": len(gold),
+        "accuracy": round(float(np.mean([g == p for g, p in zip(gold, predicted, strict=True)])), 4),
+        "macro_recall": round(float(recall_score(gold, predicted, average="macro", zero_division=0)), 4),
+        "macro_f1": round(float(f1_score(gold, predicted, average="macro", zero_division=0)), 4),
+        "vader_macro_recall": round(float(recall_score(gold, vader, average="macro", zero_division=0)), 4),
+        "vader_accuracy": round(float(np.mean([g == p for g, p in zip(gold, vader, strict=True)])), 4),
+    }
+    manifest = Manifest(
+        kind="sentiment",
+        algorithm="fast",
+        name=model.name,
+        labels=head.labels,
+        params={**params, "seed": seed, "grid": tried, "sources": [f for f, _ in sources]},
+        metrics=metrics,
+        data_fingerprint=data_fingerprint([r.text for r in all_records], [r.label for r in all_records]),
+        dataset_format="+".join(f for f, _ in sources),
+        training_seconds=time.perf_counter() - started,
+    )
+    out_dir = Path(out)
+    model.save(out_dir, manifest)
+    return TrainResult(out_dir, manifest, tried)
+
+
+def train_topics(
+    format: str,
+    path: str | Path,
+    out: str | Path,
+    *,
+    method: str = "agglomerative",
+    distance_threshold: float = 0.55,
+    min_size: int = 3,
+    limit: int | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Discover topics over the dataset's conversations and write the topic model to ``out``.
+
+    When conversations carry an intent label (first customer turn), the clustering is scored against it
+    (normalised mutual information and purity) so settings can be compared.
+    """
+    from sklearn.metrics import normalized_mutual_info_score
+
+    from parley.intelligence.topics import TopicModel, conversation_text
+
+    started = time.perf_counter()
+    dialogues = load(format, path).as_dialogues()
+    if limit is not None:
+        dialogues = dialogues[:limit]
+    texts = [conversation_text([(t.speaker, t.text) for t in d.turns]) for d in dialogues]
+    gold = [next((t.labels.get("intent") for t in d.turns if t.labels.get("intent")), None) for d in dialogues]
+    bar, tick = _progress_bar(len(texts), "embedding", progress)
+    embedded = _embed(texts, tick)
+    if bar is not None:
+        bar.close()
+    model = TopicModel.discover(texts, embedded, method=method, distance_threshold=distance_threshold, min_size=min_size)
+    assigned = [topic for topic, _ in model.assign(embedded)]
+    metrics: dict[str, Any] = {
+        "conversations": len(texts),
+        "topics": len(model.topics),
+        "coverage": round(float(np.mean([a >= 0 for a in assigned])), 4),
+        "largest": [{"label": t.label, "size": t.size} for t in model.topics[:5]],
+    }
+    labelled = [(a, g) for a, g in zip(assigned, gold, strict=True) if g]
+    if labelled:
+        metrics["nmi_vs_intent"] = round(
+            float(normalized_mutual_info_score([g for _, g in labelled], [a for a, _ in labelled])), 4
+        )
+        by_topic: dict[int, list[str]] = {}
+        for a, g in labelled:
+            if a >= 0:
+                by_topic.setdefault(a, []).append(g or "")
+        from collections import Counter
+
+        majority = sum(Counter(v).most_common(1)[0][1] for v in by_topic.values())
+        metrics["purity"] = round(majority / max(1, sum(len(v) for v in by_topic.values())), 4)
+    manifest = Manifest(
+        kind="topics",
+        algorithm=method,
+        name=f"{format}-topics",
+        labels=[t.label for t in model.topics],
+        params={"method": method, "distance_threshold": distance_threshold, "min_size": min_size},
+        metrics=metrics,
+        data_fingerprint=data_fingerprint(texts, [g or "" for g in gold]),
+        dataset_format=format,
+        training_seconds=time.perf_counter() - started,
+    )
+    out_dir = Path(out)
+    model.save(out_dir, manifest)
+    return TrainResult(out_dir, manifest)
