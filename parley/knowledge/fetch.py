@@ -56,7 +56,9 @@ def check_url_allowed(url: str) -> None:
     host = parts.hostname
     if not host:
         raise FetchError("the URL has no host")
-    if knowledge_setting("ALLOW_PRIVATE_URLS") or host.lower() in {h.lower() for h in knowledge_setting("PRIVATE_HOST_ALLOWLIST")}:
+    if knowledge_setting("ALLOW_PRIVATE_URLS") or host.lower() in {
+        h.lower() for h in knowledge_setting("PRIVATE_HOST_ALLOWLIST")
+    }:
         return
     try:
         infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)

@@ -3,6 +3,7 @@ OpenAI-compatible ``/v1/embeddings`` server. Both record what they received."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -84,10 +85,8 @@ class FakeWebsite(_Server):
             for name, value in page.headers.items():
                 handler.send_header(name, value)
             handler.end_headers()
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 handler.wfile.write(page.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
         super().__init__(handle)
 
@@ -130,7 +129,12 @@ class FakeEmbeddingServer(_Server):
             self._send(
                 handler,
                 200,
-                {"object": "list", "data": data, "model": payload["model"], "usage": {"prompt_tokens": tokens, "total_tokens": tokens}},
+                {
+                    "object": "list",
+                    "data": data,
+                    "model": payload["model"],
+                    "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+                },
             )
 
         super().__init__(handle)

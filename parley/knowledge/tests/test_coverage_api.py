@@ -101,7 +101,9 @@ def test_sources_documents_search_and_coverage_over_http(tenant: Any, settings: 
     assert api.patch(f"/api/v1/knowledge/documents/{document_id}/", {"status": "ready"}, format="json").status_code == 400
     assert api.delete(f"/api/v1/knowledge/documents/{document_id}/").status_code == 204
     assert not KnowledgeChunk.objects.filter(document_id=document_id).exists()
-    assert factories.api_client(tenant, "agent").post("/api/v1/knowledge/sources/", {"name": "n"}, format="json").status_code == 403
+    assert (
+        factories.api_client(tenant, "agent").post("/api/v1/knowledge/sources/", {"name": "n"}, format="json").status_code == 403
+    )
 
     # coverage JSON + CSV
     search(tenant=tenant, query="do you sell gift cards", record=True)

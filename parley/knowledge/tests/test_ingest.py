@@ -76,7 +76,9 @@ def test_unsupported_and_empty_documents_are_flagged(tenant: Any) -> None:
 @pytest.mark.django_db
 def test_chunks_carry_language_tags_and_full_text_vectors(tenant: Any) -> None:
     source = make_source(tenant, tags=["public"])
-    german = index_text(source, "Versand", "# Versand\n\nDie Lieferung dauert zwei bis drei Werktage innerhalb Deutschlands.", tags=["de-shop"])
+    german = index_text(
+        source, "Versand", "# Versand\n\nDie Lieferung dauert zwei bis drei Werktage innerhalb Deutschlands.", tags=["de-shop"]
+    )
     chunk = KnowledgeChunk.objects.get(document=german)
     assert german.language == "de" and chunk.language == "de" and chunk.fts_config == "german"
     assert sorted(chunk.tags) == ["de-shop", "public"]
@@ -91,7 +93,7 @@ def test_chunks_carry_language_tags_and_full_text_vectors(tenant: Any) -> None:
 def test_upload_is_indexed_by_the_embeddings_worker_with_progress(tenant: Any, celery_worker_thread: Any) -> None:
     api = factories.api_client(tenant, "admin")
     source = api.post("/api/v1/knowledge/sources/", {"name": "Docs"}, format="json").json()
-    upload = (b"# Gift cards\n\nGift cards never expire and can be used for any product.")
+    upload = b"# Gift cards\n\nGift cards never expire and can be used for any product."
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     response = api.post(

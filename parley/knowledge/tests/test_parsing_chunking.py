@@ -24,7 +24,9 @@ HTML = b"""<!doctype html><html><head><title>Returns | Demo Shop</title><script>
 
 
 def test_markdown_headings_become_heading_paths() -> None:
-    parsed = parse(b"# Guide\n\nIntro text.\n\n## Setup\n\nStep **one**, see [docs](http://x).\n\nSub\n---\n\nDetails.", filename="guide.md")
+    parsed = parse(
+        b"# Guide\n\nIntro text.\n\n## Setup\n\nStep **one**, see [docs](http://x).\n\nSub\n---\n\nDetails.", filename="guide.md"
+    )
     assert parsed.title == "Guide"
     assert [(b.heading_path, b.text) for b in parsed.blocks] == [
         (("Guide",), "Intro text."),
@@ -40,7 +42,7 @@ def test_html_keeps_main_content_and_headings_and_drops_navigation() -> None:
     assert "30 days" in text and "Send a photo within 14 days." in text
     for noise in ("Cookie settings", "Copyright", "var x", "Home"):
         assert noise not in text
-    damaged = [b for b in parsed.blocks if "photo" in b.text][0]
+    damaged = next(b for b in parsed.blocks if "photo" in b.text)
     assert damaged.heading_path == ("Returns", "Damaged items")
 
 

@@ -44,7 +44,11 @@ def test_tenant_embedder_switch_reindexes_and_search_uses_it(tenant: Any, server
     document = index_text(source, "Tea", "# Tea\n\nOur green tea comes from Japan.\n\n## Storage\n\nKeep tea in an airtight tin.")
     assert KnowledgeChunk.objects.filter(document=document, embedder="local:all-MiniLM-L6-v2").count() == 2
     api = factories.api_client(tenant, "admin")
-    bad = api.put("/api/v1/knowledge/settings", {"embedder_kind": "openai", "base_url": server.url, "model": "m", "dimension": 99, "api_key": "sk-test"}, format="json")
+    bad = api.put(
+        "/api/v1/knowledge/settings",
+        {"embedder_kind": "openai", "base_url": server.url, "model": "m", "dimension": 99, "api_key": "sk-test"},
+        format="json",
+    )
     assert bad.status_code == 400 and "dimension 99" in bad.json()["detail"]
     response = api.put(
         "/api/v1/knowledge/settings",
