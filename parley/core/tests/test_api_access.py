@@ -17,6 +17,7 @@ from parley.connectors.models import Channel
 from parley.conversations.models import Conversation, Ticket
 from parley.core.models import DeadLetter
 from parley.customers.models import Customer
+from parley.intelligence.tests.tenant_objects import intelligence_objects
 from parley.knowledge.tests.tenant_objects import knowledge_objects
 from parley.orchestrator.tests.tenant_objects import assistant_area_objects
 from parley.testing import factories
@@ -41,6 +42,7 @@ def _other_tenant_objects(other: Any) -> dict[type, Any]:
         **analytics_objects(other, conversation),
         **tools_area_objects(other, conversation),
         **assistant_area_objects(other, conversation, message, user),
+        **intelligence_objects(other),
         **knowledge_objects(other),
         AuditEvent: AuditEvent.objects.create(tenant=other, actor="admin@globex.test", action="globex.secret"),
     }
