@@ -99,8 +99,10 @@ def detect_failures(
             if turn.analysed and turn.out_of_scope:
                 points.append(FailurePoint("out_of_scope", turn.index, turn.message_id, _excerpt(turn.text)))
                 failed_turns.append(turn.index)
-            elif turn.analysed and (
-                not turn.intent or (settings.low_confidence and turn.intent_confidence < settings.low_confidence)
+            elif (
+                turn.analysed
+                and turn.intent_checked
+                and (not turn.intent or bool(settings.low_confidence and turn.intent_confidence < settings.low_confidence))
             ):
                 points.append(FailurePoint("fallback", turn.index, turn.message_id, _excerpt(turn.text), "intent not recognised"))
                 failed_turns.append(turn.index)

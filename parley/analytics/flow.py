@@ -78,6 +78,8 @@ def turn_from_message(index: int, message: Any) -> Turn:
         sentiment=analysis.get("sentiment"),
         sentiment_score=float(score) if isinstance(score, int | float) else None,
         analysed=bool(analysis) or bool(labels.get("intent")),
+        intent_checked=bool(labels.get("intent"))
+        or (bool(analysis) and "intent=none" not in str(analysis.get("model_version", ""))),
         acts=acts,
         service=service,
         topic=str(analysis.get("topic") or ""),

@@ -23,6 +23,7 @@ class Turn:
     sentiment: str | None = None
     sentiment_score: float | None = None
     analysed: bool = False
+    intent_checked: bool = True
     acts: list[str] = field(default_factory=list)
     service: str = ""
     topic: str = ""

@@ -40,33 +40,51 @@ def failure_report(queryset: QuerySet[ConversationFact], *, examples: int = 3) -
     total = queryset.count()
     inner_sql, params = queryset.values("id").query.sql_with_params()
     # inner_sql is compiled by Django; every value in it is a bound parameter.
-    sql = "SELECT k, count(*) FROM analytics_conversationfact f, jsonb_array_elements_text(f.failure_kinds) AS k "
-    sql += "WHERE f.id IN (" + inner_sql + ") GROUP BY k"
+    sql = "SELECT k, f.intent, count(*) FROM analytics_conversationfact f, jsonb_array_elements_text(f.failure_kinds) AS k "
+    sql += "WHERE f.id IN (" + inner_sql + ") GROUP BY k, f.intent"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        counts = dict(cursor.fetchall())
+        rows = cursor.fetchall()
+    counts: dict[str, int] = {}
+    intents: dict[str, list[tuple[str, int]]] = {}
+    for kind, intent, n in rows:
+        counts[kind] = counts.get(kind, 0) + int(n)
+        intents.setdefault(kind, []).append((intent or "(none)", int(n)))
+    samples: dict[str, list[dict[str, Any]]] = {}
+    turn_indexes: dict[str, list[int]] = {}
+
+    def collect(facts: Any, only: str | None = None) -> None:
+        for conversation_id, points in facts:
+            for point in points or []:
+                kind = point.get("kind")
+                if kind is None or (only and kind != only):
+                    continue
+                if point.get("turn_index") is not None:
+                    turn_indexes.setdefault(kind, []).append(int(point["turn_index"]))
+                bucket = samples.setdefault(kind, [])
+                if len(bucket) < examples and all(s["conversation_id"] != str(conversation_id) for s in bucket):
+                    bucket.append({"conversation_id": str(conversation_id), **point})
+
+    recent = queryset.filter(failure_count__gt=0).order_by("-started_at").values_list("conversation_id", "failure_points")
+    collect(recent[:300])
+    for kind in counts:
+        if len(samples.get(kind, [])) < examples:
+            collect(
+                queryset.filter(failure_kinds__contains=[kind])
+                .order_by("-started_at")
+                .values_list("conversation_id", "failure_points")[:examples],
+                only=kind,
+            )
     kinds = []
     for kind in FAILURE_KINDS:
-        n = int(counts.get(kind, 0))
+        n = counts.get(kind, 0)
         entry: dict[str, Any] = {"kind": kind, "conversations": n, "share": round(n / total, 4) if total else None}
         if n:
-            affected = queryset.filter(failure_kinds__contains=[kind])
-            entry["top_intents"] = [
-                {"intent": i or "(none)", "conversations": c}
-                for i, c in affected.values_list("intent").annotate(c=Count("id")).order_by("-c").values_list("intent", "c")[:5]
-            ]
-            samples: list[dict[str, Any]] = []
-            turn_indexes: list[int] = []
-            for fact in affected.order_by("-started_at").only("conversation_id", "failure_points")[: max(examples, 20)]:
-                for point in fact.failure_points:
-                    if point.get("kind") == kind:
-                        if point.get("turn_index") is not None:
-                            turn_indexes.append(point["turn_index"])
-                        if len(samples) < examples:
-                            samples.append({"conversation_id": str(fact.conversation_id), **point})
-                        break
-            entry["typical_turn"] = sorted(turn_indexes)[len(turn_indexes) // 2] if turn_indexes else None
-            entry["examples"] = samples
+            top = sorted(intents.get(kind, []), key=lambda item: -item[1])[:5]
+            entry["top_intents"] = [{"intent": intent, "conversations": c} for intent, c in top]
+            indexes = sorted(turn_indexes.get(kind, []))
+            entry["typical_turn"] = indexes[len(indexes) // 2] if indexes else None
+            entry["examples"] = samples.get(kind, [])
         kinds.append(entry)
     by_intent = list(
         queryset.exclude(intent="")
