@@ -39,12 +39,14 @@ class CircuitBreaker:
         self.key = KEY_PREFIX + hashlib.sha256(identity).hexdigest()[:20]
         self.threshold = threshold if threshold is not None else breaker_threshold()
         self.cooldown_s = cooldown_s if cooldown_s is not None else breaker_cooldown_s()
+        self._clean = False
 
     def allow(self) -> bool:
         """Whether a call may go to this backend now (closed, or the one half-open probe)."""
         try:
             client = get_redis()
-            opened_until = client.get(self.key + ":open_until")
+            opened_until, failures = client.mget([self.key + ":open_until", self.key + ":failures"])
+            self._clean = opened_until is None and failures is None
             if opened_until is None:
                 return True
             if time.time() < float(opened_until):
@@ -65,6 +67,8 @@ class CircuitBreaker:
         return "open" if time.time() < float(opened_until) else "half_open"
 
     def record_success(self) -> None:
+        if self._clean:  # nothing to reset: saves a Redis round trip on the common path
+            return
         try:
             get_redis().delete(self.key + ":failures", self.key + ":open_until", self.key + ":probe")
         except redis.RedisError as exc:
@@ -87,4 +91,5 @@ class CircuitBreaker:
             log.warning("llm_breaker_unavailable", error=str(exc))
 
     def reset(self) -> None:
+        self._clean = False
         self.record_success()

@@ -117,6 +117,9 @@ class FakeLLMServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Buffer the response so headers and body leave in one segment (no delayed-ACK stalls);
+            # handle_one_request flushes after each request and the SSE path flushes per event.
+            wbufsize = 1 << 16
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
