@@ -202,3 +202,27 @@ def test_loader_is_served_small_with_theming_from_the_channel(page: Any, widget_
         ".querySelector('.launcher').getBoundingClientRect(); return [r.right, innerWidth]; }"
     )
     assert position[1] - position[0] < 40, "the launcher sits in the bottom-right corner by default"
+
+
+def test_widget_takes_its_theme_from_the_channel_settings(
+    page: Any, widget_server: Any, api_session: httpx.Client, artifacts_dir: Path
+) -> None:
+    channels = api_session.get("/api/v1/channels/").json()
+    channels = channels["results"] if isinstance(channels, dict) else channels
+    demo = next(c for c in channels if c["key"] == "demo-widget")
+    original = dict(demo["config"])
+    themed = {**original, "theme": {"primary_color": "#0f766e", "position": "left", "title": "Demo Shop help"}}
+    api_session.patch(f"/api/v1/channels/{demo['id']}/", json={"config": themed}).raise_for_status()
+    try:
+        page.goto("/widget/demo/")
+        launcher = page.get_by_role("button", name="Open chat")
+        page.wait_for_function(
+            "() => document.querySelector('#parley-chat-widget')?.shadowRoot.querySelector('.root.left') !== null"
+        )
+        assert launcher.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(15, 118, 110)"
+        assert launcher.evaluate("b => b.getBoundingClientRect().left") < 40
+        launcher.click()
+        page.get_by_role("dialog", name="Demo Shop help").get_by_role("heading", name="Demo Shop help").wait_for()
+        page.screenshot(path=str(artifacts_dir / "widget-themed.png"))
+    finally:
+        api_session.patch(f"/api/v1/channels/{demo['id']}/", json={"config": original}).raise_for_status()
