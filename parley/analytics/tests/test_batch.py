@@ -1,0 +1,56 @@
+"""Imported datasets through the batch analysis, and the fact refresh through a real Celery worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from parley.analytics.batch import analyse_tenant
+from parley.analytics.models import ConversationFact, DailyRollup
+from parley.analytics.tests.helpers import analysis, build
+
+
+def _datasets() -> Path:
+    from parley.intelligence.datasets import datasets_dir
+
+    return Path(datasets_dir())
+
+
+@pytest.mark.django_db
+def test_imported_sgd_dialogues_get_states_acts_and_rollups(tenant: Any) -> None:
+    from parley.intelligence.actions import import_dataset
+
+    sgd = _datasets() / "sgd" / "dev" / "dialogues_001.json"
+    if not sgd.exists():
+        pytest.skip("SGD sample not available")
+    import_dataset(tenant, "sgd", sgd, limit=5, progress=False)
+    result = analyse_tenant(tenant)
+    assert result.conversations == 5 and result.facts_written == 5
+    assert result.messages_analysed > 0  # the intelligence pipeline ran on every customer turn
+    facts = list(ConversationFact.objects.filter(tenant=tenant))
+    assert all(f.source == "sgd" for f in facts)
+    assert all(f.act_path and f.act_path[0].startswith("USER:") for f in facts)
+    # SGD's gold dialogue state names the intents (e.g. FindRestaurants, ReserveRestaurant).
+    assert all(f.intent_path and f.intent_path[0][0].isupper() for f in facts)
+    # The importer stores SGD's SYSTEM side as agent replies, so these count as resolved by an agent.
+    assert all(f.outcome == "resolved_by_agent" and f.reply_count > 0 for f in facts)
+    assert DailyRollup.objects.filter(tenant=tenant, dimension="all").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stale_facts_are_refreshed_by_the_worker(celery_worker_thread: Any, tenant: Any, channel: Any) -> None:
+    from parley.analytics.tasks import refresh_stale_facts
+
+    conversation = build(
+        channel,
+        [("customer", "Where is my order?", analysis("order_status"), 0), ("assistant", "Tomorrow.", None, 1)],
+        resolved_at_min=2,
+    )
+    assert not ConversationFact.objects.filter(conversation=conversation).exists()
+    assert refresh_stale_facts.apply_async(queue="analytics").get(timeout=60) >= 1
+    fact = ConversationFact.objects.get(conversation=conversation)
+    assert fact.outcome == "resolved_by_ai"
+    # Nothing changed: the next run has nothing to do for this conversation.
+    assert refresh_stale_facts.apply_async(queue="analytics").get(timeout=60) == 0
