@@ -10,10 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from parley.accounts.roles import MANAGERS
-from parley.core.api import auth_context
+from parley.core.api import TenantReadOnlyViewSet, auth_context
 from parley.core.errors import DomainError
+from parley.llm.models import LLMCall
 from parley.llm.router import LLMUnavailable, complete, default_routing
 from parley.llm.schemas import InferMessage, InferRequest, InferResponse, InferUsage
+from parley.llm.serializers import LLMCallSerializer
 from parley.llm.types import LLMRequest, RoutingConfig
 
 
@@ -104,3 +106,12 @@ class InferView(APIView):
             finish_reason=response.finish_reason,
         )
         return Response(body.model_dump(mode="json"))
+
+
+class LLMCallViewSet(TenantReadOnlyViewSet):
+    """Every LLM attempt of the tenant: backend, outcome, latency, tokens and cost (admins and owners)."""
+
+    queryset = LLMCall.objects.all()
+    serializer_class = LLMCallSerializer
+    read_roles = MANAGERS
+    filterset_fields = ["backend", "outcome", "purpose", "assistant_id", "conversation_id"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from parley.llm.api import InferView
+from parley.llm.api import InferView, LLMCallViewSet
 
 
 class InternalInferView(InferView):
@@ -9,5 +9,6 @@ class InternalInferView(InferView):
     schema = None
 
 
+api_routes = [("llm-calls", LLMCallViewSet, "llm-call")]
 api_urlpatterns = [path("llm/infer/", InferView.as_view(), name="llm-infer")]
 urlpatterns = [path("llm/infer", InternalInferView.as_view(), name="llm-infer-internal")]

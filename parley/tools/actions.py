@@ -336,3 +336,11 @@ def due_followup_ids(limit: int = 200) -> list[str]:
         .order_by("due_at")
         .values_list("pk", flat=True)[:limit]
     ]
+
+
+def expire_pending_actions() -> int:
+    """Mark unconfirmed actions past their expiry as ``expired`` (they could no longer run anyway)."""
+    now = timezone.now()
+    return PendingAction.objects.filter(status=PendingActionStatus.AWAITING_CONFIRMATION, expires_at__lte=now).update(
+        status=PendingActionStatus.EXPIRED, updated_at=now
+    )

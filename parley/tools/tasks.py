@@ -17,6 +17,25 @@ def send_due_followups(self: ParleyTask) -> dict[str, int]:
     return counts
 
 
+@app.task(bind=True, base=ParleyTask, name="parley.tools.expire_pending_actions", queue="default")
+def expire_pending_actions(self: ParleyTask) -> int:
+    """Tidy the inbox list: unconfirmed money actions past their expiry become ``expired``."""
+    from parley.tools.actions import expire_pending_actions as expire
+
+    return expire()
+
+
 app.conf.beat_schedule.update(
-    {"tools-send-due-followups": {"task": "parley.tools.send_due_followups", "schedule": 60.0, "options": {"queue": "outbound"}}}
+    {
+        "tools-send-due-followups": {
+            "task": "parley.tools.send_due_followups",
+            "schedule": 60.0,
+            "options": {"queue": "outbound"},
+        },
+        "tools-expire-pending-actions": {
+            "task": "parley.tools.expire_pending_actions",
+            "schedule": 300.0,
+            "options": {"queue": "default"},
+        },
+    }
 )

@@ -146,3 +146,15 @@ def test_demo_orders_for_demo_visitors(tenant: Any, channel: Any) -> None:
     mug.refresh_from_db()
     assert mug.status == OrderStatus.REFUNDED  # reseeding keeps what happened
     assert Order.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_orders_api_for_the_inbox(customer: Any, tenant: Any) -> None:
+    order = upsert_order(tenant=tenant, customer=customer, data=order_data("5001"))
+    refund_order(order=order, amount=Decimal("5"), reason="dent", actor="agent@acme.test", idempotency_key="r")
+    agent = factories.api_client(tenant, "agent")
+    rows = agent.get(f"/api/v1/orders/?customer={customer.pk}").json()["results"]
+    assert [row["number"] for row in rows] == ["5001"]
+    assert rows[0]["items"][0]["name"] == "Mug" and {t["kind"] for t in rows[0]["transactions"]} == {"charge", "refund"}
+    assert factories.api_client(tenant, "analyst").get("/api/v1/orders/").status_code == 403
+    assert factories.api_client(tenant, "owner").post("/api/v1/orders/", {"number": "x"}, format="json").status_code == 405

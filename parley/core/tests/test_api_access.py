@@ -12,6 +12,7 @@ from parley.accounts.models import ApiKey, Membership
 from parley.analytics.tests.tenant_objects import analytics_objects
 from parley.assistants.models import Assistant
 from parley.audit.models import AuditEvent
+from parley.commerce.tests.tenant_objects import commerce_area_objects
 from parley.config.urls import router
 from parley.connectors.models import Channel
 from parley.conversations.models import Conversation, Ticket
@@ -19,6 +20,7 @@ from parley.core.models import DeadLetter
 from parley.customers.models import Customer
 from parley.intelligence.tests.tenant_objects import intelligence_objects
 from parley.knowledge.tests.tenant_objects import knowledge_objects
+from parley.llm.tests.tenant_objects import llm_area_objects
 from parley.orchestrator.tests.tenant_objects import assistant_area_objects
 from parley.testing import factories
 from parley.tools.tests.tenant_objects import tools_area_objects
@@ -39,6 +41,8 @@ def _other_tenant_objects(other: Any) -> dict[type, Any]:
         ApiKey: factories.api_client(other, "admin") and ApiKey.objects.filter(tenant=other).first(),
         DeadLetter: DeadLetter.objects.create(tenant=other, task_name="x", error="boom", created_at=timezone.now()),
         Assistant: Assistant.objects.create(tenant=other, name="Globex bot"),
+        **commerce_area_objects(other, conversation),
+        **llm_area_objects(other),
         **analytics_objects(other, conversation),
         **tools_area_objects(other, conversation),
         **assistant_area_objects(other, conversation, message, user),

@@ -106,3 +106,13 @@ def test_infer_is_in_the_openapi_schema(tenant: Any) -> None:
     assert operation["operationId"] == "llm_infer"
     assert "/llm/infer" not in paths
     assert "/api/v1/pending-actions/{id}/approve/" in paths
+
+
+@pytest.mark.django_db
+def test_llm_calls_usage_listing_is_for_managers(configured: FakeLLMServer, tenant: Any) -> None:
+    configured.enqueue(FakeReply.error(500), FakeReply.text("ok"))
+    admin = factories.api_client(tenant, "admin")
+    assert admin.post("/api/v1/llm/infer/", BODY, format="json").status_code == 200
+    rows = admin.get("/api/v1/llm-calls/?backend=default").json()["results"]
+    assert sorted((row["attempt"], row["outcome"], row["error_kind"]) for row in rows) == [(1, "error", "server_error"), (2, "ok", "")]
+    assert factories.api_client(tenant, "supervisor").get("/api/v1/llm-calls/").status_code == 403

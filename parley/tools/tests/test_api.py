@@ -114,3 +114,14 @@ def test_followup_task_is_on_the_beat_schedule() -> None:
     from parley.tools import tasks  # noqa: F401
 
     assert app.conf.beat_schedule["tools-send-due-followups"]["task"] == "parley.tools.send_due_followups"
+
+
+@pytest.mark.django_db
+def test_expired_unconfirmed_actions_are_tidied(maria: Any) -> None:
+    from parley.tools.tasks import expire_pending_actions
+
+    execute_tool("refund_order", {"order_number": "1001", "reason": "broken"}, context_for(maria))
+    assert expire_pending_actions.apply().get() == 0
+    PendingAction.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert expire_pending_actions.apply().get() == 1
+    assert PendingAction.objects.get().status == PendingActionStatus.EXPIRED

@@ -1,0 +1,3 @@
+from parley.commerce.api import OrderViewSet
+
+api_routes = [("orders", OrderViewSet, "order")]
