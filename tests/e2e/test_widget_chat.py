@@ -174,6 +174,25 @@ def test_widget_reconnects_and_delivers_what_was_typed_meanwhile(page: Any, widg
     assert [m["text"] for m in history].count(text) == 1, "sent exactly once"
 
 
+def test_widget_falls_back_to_rest_when_websockets_are_blocked(page: Any, widget_server: Any, api_session: httpx.Client) -> None:
+    # A proxy that refuses every websocket: the widget must still work, over the REST fallback.
+    page.route_web_socket("**/ws/webchat/**", lambda ws: ws.close())
+    open_chat(page)
+    page.wait_for_function("() => window.__parleyWidget.client.transport === 'rest'", timeout=20_000)
+    text = f"sent without websockets {uuid.uuid4().hex[:6]}"
+    send(page, text)
+    page.wait_for_function(
+        "t => [...document.querySelector('#parley-chat-widget').shadowRoot.querySelectorAll('.msg.in')]"
+        ".some(m => m.textContent.includes(t) && ['sent', 'delivered', 'read'].includes(m.dataset.status))",
+        arg=text,
+    )
+    conversation_id = page.evaluate("() => window.__parleyWidget.client.conversationId")
+    reply = f"agent reply by polling {uuid.uuid4().hex[:6]}"
+    response = api_session.post(f"/api/v1/conversations/{conversation_id}/messages/", json={"text": reply})
+    assert response.status_code == 201, response.text
+    page.locator(".msg.out[data-sender=agent]", has_text=reply).wait_for(timeout=15_000)
+
+
 def test_open_widget_has_no_serious_accessibility_violations(page: Any, widget_server: Any, artifacts_dir: Path) -> None:
     open_chat(page)
     send(page, "Hello, accessibility check")

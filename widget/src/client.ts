@@ -56,7 +56,15 @@ export interface ClientOptions {
   locale?: string;
   pingIntervalMs?: number;
   newId?: () => string;
+  /** REST fallback base, e.g. https://host/api/v1/webchat/<key>/ ; unset: websocket only. */
+  restBase?: string;
+  fetchImpl?: typeof fetch;
+  /** Sockets that fail before any welcome; after this many the client polls over REST instead. */
+  fallbackAfterFailures?: number;
+  pollIntervalMs?: number;
 }
+
+export type Transport = "websocket" | "rest";
 
 const OPEN = 1;
 const TYPING_THROTTLE_MS = 2000;
@@ -93,6 +101,11 @@ export class WebChatClient {
   private lastTypingSentAt = 0;
   private typingSent = false;
   private lastReadId: string | null = null;
+  private transportValue: Transport = "websocket";
+  private failuresBeforeWelcome = 0;
+  private everWelcomed = false;
+  private pollTimer: ReturnType<typeof setTimeout> | null = null;
+  private polling = false;
   private readonly listeners = new Set<ClientListener>();
   private readonly backoff: BackoffOptions;
   private readonly random: () => number;
@@ -119,6 +132,10 @@ export class WebChatClient {
     return this.list;
   }
 
+  get transport(): Transport {
+    return this.transportValue;
+  }
+
   get token(): string | null {
     return this.readStorage();
   }
@@ -131,6 +148,10 @@ export class WebChatClient {
   /** Open the socket (no-op when already connecting or open). */
   connect(): void {
     this.stopped = false;
+    if (this.transportValue === "rest") {
+      if (!this.welcomed && !this.polling) void this.restStart();
+      return;
+    }
     if (this.socket || this.stateValue === "failed") return;
     this.clearReconnect();
     this.setState(this.attempt === 0 ? "connecting" : "reconnecting");
@@ -156,6 +177,8 @@ export class WebChatClient {
     this.stopped = true;
     this.clearReconnect();
     this.stopPing();
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = null;
     const socket = this.socket;
     this.socket = null;
     this.welcomed = false;
@@ -242,6 +265,12 @@ export class WebChatClient {
   }
 
   private send(frame: ClientFrame, beforeWelcome = false): boolean {
+    if (this.transportValue === "rest") {
+      if (!this.welcomed) return false;
+      if (frame.type === "message") void this.restMessage(frame.client_id, frame.text, frame.button_id);
+      else if (frame.type === "read") void this.rest("POST", "read/", { message_id: frame.message_id });
+      return frame.type === "message" || frame.type === "read"; // typing and ping have no REST form
+    }
     const socket = this.socket;
     if (!socket || socket.readyState !== OPEN || (!this.welcomed && !beforeWelcome)) return false;
     socket.send(JSON.stringify(frame));
@@ -301,6 +330,8 @@ export class WebChatClient {
       this.list = this.list.filter((m) => m.client_id !== null && this.outbox.has(m.client_id));
     }
     this.welcomed = true;
+    this.everWelcomed = true;
+    this.failuresBeforeWelcome = 0;
     this.attempt = 0;
     for (const message of frame.history ?? []) this.upsert(message, false);
     this.emitMessages();
@@ -336,6 +367,14 @@ export class WebChatClient {
       this.setState("failed", reason || `closed ${code}`);
       return;
     }
+    if (!this.everWelcomed) this.failuresBeforeWelcome += 1;
+    if (this.options.restBase && this.failuresBeforeWelcome >= (this.options.fallbackAfterFailures ?? 3)) {
+      // Websockets never worked from here (a proxy, a firewall): poll the REST fallback instead.
+      this.transportValue = "rest";
+      this.attempt = 0;
+      void this.restStart();
+      return;
+    }
     this.scheduleReconnect(reason);
   }
 
@@ -353,10 +392,128 @@ export class WebChatClient {
 
   /** Reconnect now (the browser came back online or the tab became visible). */
   retryNow(): void {
+    if (this.transportValue === "rest") {
+      if (this.welcomed) this.schedulePoll(0);
+      else if (this.reconnectTimer) {
+        this.clearReconnect();
+        void this.restStart();
+      }
+      return;
+    }
     if (this.stateValue === "reconnecting" && this.reconnectTimer) {
       this.clearReconnect();
       this.connect();
     }
+  }
+
+  /** One REST call; resolves to [status, body] or null when the network failed. */
+  private async rest(method: "GET" | "POST", path: string, body?: unknown): Promise<[number, Record<string, unknown>] | null> {
+    const fetchImpl = this.options.fetchImpl ?? globalThis.fetch.bind(globalThis);
+    const headers: Record<string, string> = { "Content-Type": "application/json" };
+    const token = this.readStorage();
+    if (token) headers["X-Parley-Visitor-Token"] = token;
+    try {
+      const response = await fetchImpl(this.options.restBase + path, {
+        method,
+        headers,
+        credentials: "omit",
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return [response.status, text ? (JSON.parse(text) as Record<string, unknown>) : {}];
+    } catch {
+      return null;
+    }
+  }
+
+  private async restStart(): Promise<void> {
+    if (this.stopped || this.polling) return;
+    this.polling = true;
+    this.setState(this.everWelcomed ? "reconnecting" : "connecting");
+    try {
+      const hello: Record<string, unknown> = { visitor_token: this.readStorage() };
+      if (this.options.locale) hello.locale = this.options.locale;
+      const session = await this.rest("POST", "session/", hello);
+      if (session && (session[0] === 404 || session[0] === 403)) {
+        const code = String(session[1].code ?? (session[0] === 404 ? "unknown_widget" : "origin_not_allowed"));
+        this.onError(code, String(session[1].detail ?? ""));
+        this.setState("failed", code);
+        return;
+      }
+      if (!session || session[0] !== 200) throw new Error("session failed");
+      if (session[1].visitor_token) this.writeStorage(String(session[1].visitor_token));
+      const resumed = !!session[1].resumed;
+      const newest = resumed ? this.newestServerId() : null;
+      const page = await this.rest("GET", `messages/${newest ? `?after=${encodeURIComponent(newest)}` : ""}`);
+      if (!page || page[0] !== 200) throw new Error("history failed");
+      this.onWelcome({
+        ...(session[1] as unknown as WelcomeFrame),
+        type: "welcome",
+        history: (page[1].messages as ChatMessage[] | undefined) ?? [],
+      });
+      this.schedulePoll(this.options.pollIntervalMs ?? 3000);
+    } catch {
+      const delay = backoffDelay(this.attempt, this.backoff, this.random);
+      this.attempt += 1;
+      this.setState("reconnecting", "offline");
+      this.clearReconnect();
+      this.reconnectTimer = setTimeout(() => {
+        this.reconnectTimer = null;
+        void this.restStart();
+      }, delay);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private schedulePoll(delayMs: number): void {
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = setTimeout(() => void this.poll(), delayMs);
+  }
+
+  private async poll(): Promise<void> {
+    this.pollTimer = null;
+    if (this.stopped) return;
+    const newest = this.newestServerId();
+    const page = await this.rest("GET", `messages/${newest ? `?after=${encodeURIComponent(newest)}` : ""}`);
+    if (page && page[0] === 401) {
+      // The token stopped being valid: start a new session (and a new visitor).
+      this.welcomed = false;
+      void this.restStart();
+      return;
+    }
+    if (page && page[0] === 200) {
+      if (this.stateValue !== "open") this.setState("open");
+      for (const message of (page[1].messages as ChatMessage[] | undefined) ?? []) this.upsert(message);
+      const conversationId = (page[1].conversation_id as string | null | undefined) ?? this.conversationId;
+      this.setConversation(conversationId, (page[1].conversation_status as string | null | undefined) ?? this.conversationStatus);
+      for (const clientId of this.outbox.keys()) this.flushOne(clientId);
+    } else {
+      this.setState("reconnecting", "offline");
+    }
+    const hidden = typeof document !== "undefined" && document.visibilityState === "hidden";
+    this.schedulePoll((this.options.pollIntervalMs ?? 3000) * (hidden ? 5 : 1));
+  }
+
+  private async restMessage(clientId: string, text: string, buttonId: string | null): Promise<void> {
+    const result = await this.rest("POST", "messages/", { client_id: clientId, text, button_id: buttonId });
+    if (!result) return; // offline: stays in the outbox, re-sent on the next poll
+    const [status, body] = result;
+    if (status === 200 || status === 201) {
+      this.handleFrame({ ...(body.ack as object), type: "ack" } as ServerFrame);
+      if (body.message) this.handleFrame({ type: "message", message: body.message as ChatMessage });
+    } else if (status === 401) {
+      this.welcomed = false;
+      void this.restStart();
+    } else if (status === 429 || status >= 500) {
+      this.onError("rate_limited", String(body.detail ?? ""), clientId);
+    } else {
+      this.onError(String(body.code ?? "invalid_frame"), String(body.detail ?? ""), clientId);
+    }
+  }
+
+  private newestServerId(): string | null {
+    return [...this.list].reverse().find((m) => !m.id.startsWith("local:"))?.id ?? null;
   }
 
   private clearReconnect(): void {

@@ -60,6 +60,7 @@ export function mount(script: HTMLScriptElement): ParleyWidgetApi | null {
     widgetKey: key,
     storage: local,
     locale: script.dataset.locale || navigator.language,
+    restBase: `${origin}/api/v1/webchat/${encodeURIComponent(key)}/`,
   });
 
   const upload = async (file: Blob, name: string): Promise<UploadResult> => {
