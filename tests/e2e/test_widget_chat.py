@@ -193,6 +193,46 @@ def test_widget_falls_back_to_rest_when_websockets_are_blocked(page: Any, widget
     page.locator(".msg.out[data-sender=agent]", has_text=reply).wait_for(timeout=15_000)
 
 
+def test_visitor_typing_reaches_the_agents_inbox_socket(page: Any, browser: Any, widget_server: Any) -> None:
+    open_chat(page)
+    send(page, f"first message {uuid.uuid4().hex[:6]}")
+    page.wait_for_function("() => window.__parleyWidget.client.conversationId")
+    conversation_id = page.evaluate("() => window.__parleyWidget.client.conversationId")
+
+    agent_context = browser.new_context(base_url=widget_server.url)
+    agent_context.set_default_timeout(15_000)
+    try:
+        agent = agent_context.new_page()
+        login(agent)
+        # Listen on the live-inbox socket the way the dashboard does (same session cookie).
+        agent.evaluate(
+            """() => new Promise(resolve => {
+                window.__typing = [];
+                const ws = new WebSocket(location.origin.replace('http', 'ws') + '/ws/inbox/');
+                ws.onmessage = e => {
+                    const event = JSON.parse(e.data);
+                    if (event.type === 'hello') resolve(true);
+                    if (event.type === 'typing') window.__typing.push(event);
+                };
+            })"""
+        )
+        box = page.get_by_role("dialog").get_by_role("textbox", name="Message")
+        box.press_sequentially("Where is", delay=30)
+        agent.wait_for_function(
+            "id => window.__typing.some(e => e.conversation_id === id && e.sender_type === 'customer' && e.is_typing)",
+            arg=conversation_id,
+        )
+        box.press("Enter")
+        agent.wait_for_function("id => window.__typing.some(e => e.conversation_id === id && !e.is_typing)", arg=conversation_id)
+        # Throttled: a burst of keystrokes is one "typing" event, not one per key.
+        started = agent.evaluate(
+            "id => window.__typing.filter(e => e.conversation_id === id && e.is_typing).length", conversation_id
+        )
+        assert started == 1
+    finally:
+        agent_context.close()
+
+
 def test_open_widget_has_no_serious_accessibility_violations(page: Any, widget_server: Any, artifacts_dir: Path) -> None:
     open_chat(page)
     send(page, "Hello, accessibility check")
