@@ -204,10 +204,15 @@ export class WebChatClient {
       text: trimmed.slice(0, 4000),
       buttons: [],
       attachments: [],
-      delivery_status: "sending",
+      // With a configuration error (unknown widget, origin refused) it can never be sent.
+      delivery_status: this.stateValue === "failed" ? "failed" : "sending",
       client_id: clientId,
       created_at: new Date().toISOString(),
     });
+    if (this.stateValue === "failed") {
+      this.outbox.delete(clientId);
+      return clientId;
+    }
     this.flushOne(clientId);
     if (this.typingSent) this.sendTyping(false);
     if (!this.socket) this.connect();

@@ -218,6 +218,9 @@ describe("WebChatClient", () => {
     expect(sockets).toHaveLength(1);
     expect(client.state).toBe("failed");
     expect(states).toContain("failed");
+    client.sendText("anyone?");
+    expect(client.messages.at(-1)!.delivery_status).toBe("failed");
+    expect(sockets).toHaveLength(1);
   });
 
   it("shows a sent message at once, then acknowledged, then its delivery status", () => {
