@@ -22,7 +22,7 @@ export function DataTable<T extends object>({
 }) {
   if (rows.length === 0) return <p className="muted">{empty}</p>;
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" tabIndex={0}>
       <table>
         <caption>{caption}</caption>
         <thead>

@@ -23,6 +23,7 @@ export default function Models() {
   const models = useOptionalApi<Page<Json> | Json[]>(endpoints.models);
   const client = useQueryClient();
   const [selected, setSelected] = useState<string[]>([]);
+  const [open, setOpen] = useState("");
   const promote = useMutation({
     mutationFn: (id: string) => request(`${endpoints.models}${id}/promote/`, { method: "POST", json: {} }),
     onSuccess: () => void client.invalidateQueries({ queryKey: ["optional", endpoints.models] }),
@@ -55,7 +56,9 @@ export default function Models() {
             },
             { key: "kind", label: "Kind", render: (r) => s(r.kind ?? r.task) },
             { key: "version", label: "Version", render: (r) => s(r.version ?? r.name) },
-            { key: "dataset", label: "Dataset", render: (r) => s(r.dataset ?? r.data_fingerprint) },
+            { key: "name", label: "Name", render: (r) => <button type="button" className="link" onClick={() => setOpen(s(r.id))}>{s(r.name)}</button> },
+            { key: "algorithm", label: "Algorithm" },
+            { key: "dataset", label: "Dataset", render: (r) => `${s(r.dataset_format)} ${s(r.data_fingerprint).slice(0, 10)}` },
             { key: "accuracy", label: "Accuracy", render: (r) => metric(r, "accuracy") },
             { key: "macro_f1", label: "Macro F1", render: (r) => metric(r, "macro_f1") },
             { key: "created_at", label: "Trained", render: (r) => formatDateTime(s(r.created_at)) },
@@ -76,6 +79,7 @@ export default function Models() {
           ]}
         />
         {promote.error ? <ErrorMessage error={promote.error} /> : null}
+        {rows.find((r) => s(r.id) === open) ? <EvaluationReport model={rows.find((r) => s(r.id) === open) ?? {}} /> : null}
         {compared.length >= 2 ? (
           <DataTable<Json>
             caption="Comparison"
@@ -86,6 +90,49 @@ export default function Models() {
           <p className="muted">Tick two versions to compare them.</p>
         )}
       </QueryState>
+    </section>
+  );
+}
+
+/** Flattened numeric metrics, and per-label results (worst F1 first) when the model stored them. */
+export function EvaluationReport({ model }: { model: Json }) {
+  const metrics = (model.metrics ?? {}) as Json;
+  const scalars = Object.entries(metrics).filter(([, v]) => typeof v === "number");
+  const perLabel = (metrics.per_label ?? metrics.labels ?? null) as Record<string, Json> | null;
+  const labelRows =
+    perLabel && typeof perLabel === "object" && !Array.isArray(perLabel)
+      ? Object.entries(perLabel)
+          .map(([label, v]) => ({ id: label, label, f1: Number(v["f1-score"] ?? v.f1 ?? 0), support: v.support, confused_with: v.confused_with }))
+          .sort((a, b) => a.f1 - b.f1)
+      : [];
+  return (
+    <section className="card" aria-labelledby="eval-title">
+      <h3 id="eval-title">
+        Evaluation report: {s(model.kind)} {s(model.name)}
+      </h3>
+      <dl className="metrics">
+        {scalars.map(([key, value]) => (
+          <div key={key}>
+            <dt>{key.replace(/_/g, " ")}</dt>
+            <dd>{Number(value).toFixed(3)}</dd>
+          </div>
+        ))}
+      </dl>
+      <p className="muted">Trained in {s(model.training_seconds)} s on {s(model.dataset_format)} data ({s(model.data_fingerprint).slice(0, 16)}).</p>
+      {labelRows.length ? (
+        <DataTable
+          caption="Per label, worst first (with what each is confused with)"
+          rows={labelRows.slice(0, 30)}
+          columns={[
+            { key: "label", label: "Label" },
+            { key: "f1", label: "F1", render: (r) => r.f1.toFixed(3) },
+            { key: "support", label: "Support", render: (r) => s(r.support) },
+            { key: "confused_with", label: "Confused with", render: (r) => s(r.confused_with) },
+          ]}
+        />
+      ) : (
+        <p className="muted">This model version stored no per-label results.</p>
+      )}
     </section>
   );
 }
