@@ -125,3 +125,32 @@ def test_expired_unconfirmed_actions_are_tidied(maria: Any) -> None:
     PendingAction.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert expire_pending_actions.apply().get() == 1
     assert PendingAction.objects.get().status == PendingActionStatus.EXPIRED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_due_followup_is_sent_by_a_real_worker(celery_worker_thread: Any) -> None:
+    import time
+
+    from parley.tools.tasks import send_due_followups
+
+    tenant = factories.make_tenant("followups-worker")
+    conversation = factories.make_conversation(factories.make_channel(tenant), sender="visitor-7")
+    context = context_for(conversation)
+    assert (
+        execute_tool("schedule_followup", {"text": "Is everything fine with your order?", "in_minutes": 5}, context).status
+        == "ok"
+    )
+    FollowUpTask.objects.update(due_at=timezone.now() - timedelta(seconds=1))
+    assert send_due_followups.apply_async(queue="outbound").get(timeout=60) == {"sent": 1}
+    followup = FollowUpTask.objects.get()
+    assert followup.status == FollowUpStatus.SENT
+    # the outbox then delivers it through the channel like any assistant message
+    deadline = time.monotonic() + 30
+    message = followup.sent_message
+    assert message is not None
+    while time.monotonic() < deadline:
+        message.refresh_from_db()
+        if message.delivery_status not in ("queued",):
+            break
+        time.sleep(0.2)
+    assert message.delivery_status in ("sent", "delivered"), (message.delivery_status, message.delivery_error)
