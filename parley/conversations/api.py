@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -84,6 +85,17 @@ class ConversationViewSet(
             metadata={"sent_by": context.actor_label},
         )
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: MessageSerializer})
+    @action(detail=True, methods=["post"], url_path=r"messages/(?P<message_id>[0-9a-f-]{36})/retry")
+    def retry_message(self, request: Request, pk: str | None = None, message_id: str | None = None) -> Response:
+        """Send a failed outbound message again (it goes back to ``queued``); 409 unless it failed."""
+        conversation = self.get_object()
+        message = Message.objects.filter(tenant=self.tenant, conversation=conversation, pk=message_id).first()
+        if message is None:
+            raise Http404
+        message = actions.retry_failed_delivery(message=message, actor=auth_context(request).actor_label)
+        return Response(MessageSerializer(message).data)
 
     @extend_schema(request=None, responses={200: ConversationSerializer})
     @action(detail=True, methods=["post"])

@@ -163,7 +163,7 @@ def sweep_outbox(self: ParleyTask) -> int:
     from parley.conversations.actions import stale_outbox_message_ids
 
     stale_after = _setting("OUTBOX_STALE_SECONDS", 60.0)
-    ids = stale_outbox_message_ids(queued_older_than=stale_after, sending_older_than=max(stale_after, reconcile_seconds()))
+    ids = stale_outbox_message_ids(queued_older_than=stale_after, sending_older_than=reconcile_seconds())
     for message_id in ids:
         deliver_message.apply_async(args=[message_id], queue="outbound")
     if ids:

@@ -136,3 +136,19 @@ def test_conversation_list_filters(api: Any, channel: Any, tenant: Any) -> None:
     outsider = factories.make_user(factories.make_tenant(), "agent")
     response = api.patch(f"/api/v1/conversations/{other.id}/", {"assignee": str(outsider.id)}, format="json")
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_failed_message_can_be_resent_through_the_api(api: Any, channel: Any) -> None:
+    conversation = factories.make_conversation(channel)
+    message = actions.send_outbound(conversation=conversation, text="x", sender_type="agent")
+    url = f"/api/v1/conversations/{conversation.id}/messages/{message.id}/retry/"
+    assert api.post(url).status_code == 409
+    actions.record_delivery_status(message=message, status=DeliveryStatus.FAILED, error="provider refused")
+    response = api.post(url)
+    assert response.status_code == 200, response.content
+    assert response.json()["delivery_status"] == "queued"
+    message.refresh_from_db()
+    assert message.delivery_error == ""
+    other = factories.make_conversation(factories.make_channel(factories.make_tenant()))
+    assert api.post(f"/api/v1/conversations/{other.id}/messages/{message.id}/retry/").status_code == 404
