@@ -82,7 +82,9 @@ def _forget_promotions() -> None:
     forget_promotions()
 
 
-def import_dataset(tenant: Any, format: str, path: str | Path, *, limit: int | None = None, progress: bool = True) -> Any:
+def import_dataset(
+    tenant: Any, format: str, path: str | Path, *, limit: int | None = None, progress: bool = True, mask_pii: bool = False
+) -> Any:
     """Import a dataset file as ``tenant``'s conversations, with a data quality report.
 
     Creates one Channel of type ``import`` per dataset format, a Customer per dataset customer (or per
@@ -95,6 +97,7 @@ def import_dataset(tenant: Any, format: str, path: str | Path, *, limit: int | N
         path: the file or folder.
         limit: import at most this many conversations.
         progress: show a progress bar on stderr.
+        mask_pii: replace e-mail addresses, phone and card numbers, URLs and @handles in message texts.
 
     Returns:
         :class:`parley.intelligence.importer.ImportReport`.
@@ -104,7 +107,7 @@ def import_dataset(tenant: Any, format: str, path: str | Path, *, limit: int | N
     """
     from parley.intelligence.importer import run_import
 
-    return run_import(tenant, format, path, limit=limit, progress=progress)
+    return run_import(tenant, format, path, limit=limit, progress=progress, mask_pii=mask_pii)
 
 
 def analyse_stored_messages(*, message_ids: list[Any], force: bool = False, batch_size: int = 256) -> int:

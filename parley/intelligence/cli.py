@@ -59,8 +59,9 @@ def quality_command(format: str, path: Path, out: Path | None) -> None:
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--tenant", "tenant_slug", required=True, help="Tenant slug to import into.")
 @click.option("--limit", type=int, default=None, help="Import at most this many conversations.")
+@click.option("--mask-pii", is_flag=True, help="Mask e-mails, phone/card numbers, URLs and @handles in the texts.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-def import_command(format: str, path: Path, tenant_slug: str, limit: int | None, no_progress: bool) -> None:
+def import_command(format: str, path: Path, tenant_slug: str, limit: int | None, mask_pii: bool, no_progress: bool) -> None:
     """Import PATH as the tenant's conversations; prints a JSON summary (idempotent: re-running skips known ones)."""
     services = setup_django(migrate=True)
     try:
@@ -72,7 +73,7 @@ def import_command(format: str, path: Path, tenant_slug: str, limit: int | None,
         if tenant is None:
             raise click.ClickException(f"no tenant {tenant_slug!r}")
         try:
-            report = import_dataset(tenant, format, path, limit=limit, progress=not no_progress)
+            report = import_dataset(tenant, format, path, limit=limit, progress=not no_progress, mask_pii=mask_pii)
         except DatasetError as exc:
             raise click.ClickException(str(exc)) from exc
         _echo_json(report.summary())

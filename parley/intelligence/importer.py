@@ -81,10 +81,11 @@ def _customers(tenant: Any, format: str, dialogues: list[Dialogue]) -> tuple[dic
 
 
 def _import_chunk(
-    tenant: Any, channel: Any, format: str, dialogues: list[Dialogue], started: datetime
+    tenant: Any, channel: Any, format: str, dialogues: list[Dialogue], started: datetime, mask: bool = False
 ) -> tuple[int, int, int, int]:
     from parley.conversations.models import Conversation, ConversationStatus, DeliveryStatus, Direction, Message, SenderType
     from parley.intelligence.language import detect_language
+    from parley.intelligence.preprocessing import preprocess
 
     known = set(
         Conversation.objects.filter(tenant=tenant, source=format, external_id__in=[d.id for d in dialogues]).values_list(
@@ -115,7 +116,7 @@ def _import_chunk(
             channel=channel,
             customer_id=customer_ids[f"{format}:{dialogue.customer_id or dialogue.id}"],
             status=ConversationStatus.RESOLVED,
-            subject=first_customer[:300],
+            subject=(preprocess(first_customer, mask=True) if mask else first_customer)[:300],
             language=detect_language(first_customer),
             source=format[:20],
             external_id=dialogue.id[:255],
@@ -136,7 +137,7 @@ def _import_chunk(
                     channel=channel,
                     direction=Direction.INBOUND if inbound else Direction.OUTBOUND,
                     sender_type={"customer": SenderType.CUSTOMER, "agent": SenderType.AGENT}.get(turn.speaker, SenderType.SYSTEM),
-                    text=turn.text,
+                    text=preprocess(turn.text, mask=True) if mask else turn.text,
                     external_id=f"{format}:{dialogue.id}:{index}"[:255],
                     delivery_status=DeliveryStatus.RECEIVED if inbound else DeliveryStatus.DELIVERED,
                     sent_by_client_at=stamp,
@@ -167,7 +168,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def run_import(tenant: Any, format: str, path: str | Path, *, limit: int | None = None, progress: bool = True) -> ImportReport:
+def run_import(
+    tenant: Any, format: str, path: str | Path, *, limit: int | None = None, progress: bool = True, mask_pii: bool = False
+) -> ImportReport:
     from parley.intelligence.models import DatasetImport
     from parley.intelligence.quality import quality_report
 
@@ -188,7 +191,7 @@ def run_import(tenant: Any, format: str, path: str | Path, *, limit: int | None 
     for start in range(0, len(dialogues), CHUNK):
         chunk = dialogues[start : start + CHUNK]
         with transaction.atomic():
-            c, s, m, cu = _import_chunk(tenant, channel, format, chunk, started + timedelta(minutes=start))
+            c, s, m, cu = _import_chunk(tenant, channel, format, chunk, started + timedelta(minutes=start), mask_pii)
         created, skipped, messages, customers = created + c, skipped + s, messages + m, customers + cu
         if bar is not None:
             bar.update(len(chunk))

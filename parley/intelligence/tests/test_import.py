@@ -49,3 +49,11 @@ def test_import_twcs_threads_with_limit(tenant: Any) -> None:
 def test_import_of_a_wrong_file_is_a_dataset_error(tenant: Any) -> None:
     with pytest.raises(DatasetError):
         import_dataset(tenant, "twcs", FIXTURES / "synthetic_support.csv", progress=False)
+
+
+def test_import_can_mask_pii(tenant: Any, tmp_path: Path) -> None:
+    path = tmp_path / "convs.csv"
+    path.write_text("conversation_id,turn,speaker,text\nk1,1,customer,mail me at jane@example.com or call +44 20 7946 0958\n")
+    import_dataset(tenant, "synthetic", path, progress=False, mask_pii=True)
+    message = Message.objects.get(tenant=tenant, conversation__external_id="k1")
+    assert message.text == "mail me at [EMAIL] or call [PHONE]"

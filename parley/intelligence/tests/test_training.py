@@ -154,6 +154,7 @@ def test_cli_train_and_evaluate_print_one_json_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_finetuned_intent_model_trains_checkpoints_and_loads(tmp_path: Path) -> None:
     result = train_intent(
         "banking77",
@@ -161,7 +162,7 @@ def test_finetuned_intent_model_trains_checkpoints_and_loads(tmp_path: Path) -> 
         tmp_path / "ft",
         algorithm="finetuned",
         progress=False,
-        finetune_options={"epochs": 2, "batch_size": 8, "head_learning_rate": 5e-2},
+        finetune_options={"epochs": 2, "batch_size": 8, "head_learning_rate": 5e-2, "max_length": 16},
     )
     manifest = result.manifest
     assert manifest.algorithm == "finetuned" and (tmp_path / "ft" / "checkpoint" / "classifier.pt").is_file()
@@ -169,3 +170,13 @@ def test_finetuned_intent_model_trains_checkpoints_and_loads(tmp_path: Path) -> 
     model = load_model(str(tmp_path / "ft"))
     proba = model.predict_proba(["someone stole my card"])
     assert proba.shape == (1, 3) and abs(float(proba.sum()) - 1) < 1e-4
+
+
+def test_sentiment_trend_direction() -> None:
+    from parley.intelligence.sentiment import sentiment_trend
+
+    worsening = sentiment_trend([0.5, 0.1, -0.4, -0.8])
+    assert worsening.direction == "worsening" and worsening.slope < 0 and worsening.end == -0.8
+    assert sentiment_trend([-0.6, 0.0, 0.7]).direction == "improving"
+    assert sentiment_trend([0.2]).direction == "stable"
+    assert sentiment_trend([]).scores == []
