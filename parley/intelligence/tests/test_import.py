@@ -57,3 +57,17 @@ def test_import_can_mask_pii(tenant: Any, tmp_path: Path) -> None:
     import_dataset(tenant, "synthetic", path, progress=False, mask_pii=True)
     message = Message.objects.get(tenant=tenant, conversation__external_id="k1")
     assert message.text == "mail me at [EMAIL] or call [PHONE]"
+
+
+def test_imported_customer_messages_get_analysed_once(tenant: Any) -> None:
+    from parley.intelligence.actions import analyse_stored_messages
+
+    import_dataset(tenant, "synthetic", FIXTURES / "synthetic_support.csv", progress=False)
+    ids = list(Message.objects.filter(tenant=tenant).values_list("id", flat=True))
+    assert analyse_stored_messages(message_ids=ids) == 3  # customer messages only
+    analysed = Message.objects.filter(tenant=tenant).exclude(analysis={})
+    assert {m.sender_type for m in analysed} == {"customer"}
+    refund = analysed.get(text="I want a refund")
+    assert refund.analysis["language"] == "en" and refund.analysis["sentiment"] in {"negative", "neutral", "positive"}
+    assert analyse_stored_messages(message_ids=ids) == 0
+    assert analyse_stored_messages(message_ids=ids, force=True) == 3
