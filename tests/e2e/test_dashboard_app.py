@@ -111,7 +111,7 @@ def test_keyboard_reply_private_note_and_resolve(logged_in_page: Any, api_sessio
 
     page.locator("#composer").blur()
     page.keyboard.press("e")
-    page.get_by_role("button", name="Resolve").and_(page.locator("[disabled]")).wait_for()
+    page.locator(".conversation-header .chip.status-resolved").wait_for()
     assert api_session.get(f"/api/v1/conversations/{conversation_id}/").json()["status"] == "resolved"
 
 
@@ -198,3 +198,24 @@ def _fail_on_page_errors(request: pytest.FixtureRequest) -> Any:
     if page is not None:
         errors = [e for e in getattr(page, "console_errors", []) if "Failed to load resource" not in e]
         assert not errors, errors
+
+
+def test_api_key_created_in_settings_shows_in_the_audit_log(logged_in_page: Any, api_session: httpx.Client) -> None:
+    page = logged_in_page
+    page.goto("/app/settings/api-keys")
+    name = f"e2e-key-{uuid.uuid4().hex[:6]}"
+    form = page.get_by_role("form", name="Create an API key")
+    form.get_by_label("Name").fill(name)
+    form.get_by_label("Role").select_option("analyst")
+    form.get_by_role("button", name="Create key").click()
+    secret = page.get_by_test_id("new-api-key").inner_text()
+    assert (
+        httpx.get(f"{page.base_url}/api/v1/auth/me/", headers={"Authorization": f"Bearer {secret}"}).json()["role"] == "analyst"
+    )
+    page.get_by_role("table", name="API keys").get_by_text(name).wait_for()
+
+    page.get_by_role("navigation", name="Settings sections").get_by_role("link", name="Audit log").click()
+    page.get_by_label("Action").fill("apikey.created")
+    row = page.get_by_role("row").filter(has_text=name)
+    row.wait_for()
+    assert "demo@parley.local" in row.inner_text()

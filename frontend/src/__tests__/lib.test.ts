@@ -91,3 +91,13 @@ describe("api errors", () => {
     expect(describeError(502, null)).toBe("Request failed (HTTP 502)");
   });
 });
+
+describe("inbox prefetch", () => {
+  it("prefetches under the same query key the inbox reads with no filters", async () => {
+    const { hashKey } = await import("@tanstack/react-query");
+    const { readFilters } = await import("../pages/inbox/Inbox");
+    const { INBOX_DEFAULT_FILTERS } = await import("../lib/inboxFilters");
+    const { keys } = await import("../realtime/applyEvent");
+    expect(hashKey(keys.conversations(readFilters(new URLSearchParams(), "u1")))).toBe(hashKey(keys.conversations(INBOX_DEFAULT_FILTERS)));
+  });
+});

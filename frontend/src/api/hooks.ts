@@ -13,13 +13,16 @@ export function useMe() {
   });
 }
 
+export function fetchConversations(filters: InboxFilters, pageSize = 100): Promise<Page<Conversation>> {
+  return request<Page<Conversation>>(
+    `/api/v1/conversations/?${new URLSearchParams({ ...filtersToParams(filters), page_size: String(pageSize) })}`,
+  );
+}
+
 export function useConversations(filters: InboxFilters, pageSize = 100) {
   return useQuery({
     queryKey: keys.conversations(filters),
-    queryFn: async () =>
-      request<Page<Conversation>>(
-        `/api/v1/conversations/?${new URLSearchParams({ ...filtersToParams(filters), page_size: String(pageSize) })}`,
-      ),
+    queryFn: () => fetchConversations(filters, pageSize),
   });
 }
 

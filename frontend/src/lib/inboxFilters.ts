@@ -12,6 +12,18 @@ export interface InboxFilters {
   unread?: boolean;
 }
 
+/** What the inbox reads from an empty query string (keep in sync with readFilters in Inbox.tsx). */
+export const INBOX_DEFAULT_FILTERS: InboxFilters = {
+  status: "",
+  channel_type: "",
+  assignee: "",
+  unassigned: undefined,
+  team: "",
+  label: "",
+  priority: "",
+  unread: undefined,
+};
+
 export const STATUSES = [
   ["open", "Open"],
   ["bot", "With the assistant"],

@@ -11,7 +11,7 @@ import { useHotkeys } from "../../lib/useHotkeys";
 
 export const CHANNEL_TYPES = ["webchat", "whatsapp", "messenger", "email", "sms", "voice", "generic", "import"];
 
-function readFilters(params: URLSearchParams, meId: string): InboxFilters {
+export function readFilters(params: URLSearchParams, meId: string): InboxFilters {
   const assignee = params.get("assignee") ?? "";
   return {
     status: params.get("status") ?? "",
