@@ -231,7 +231,8 @@ def _knowledge_decision(data: RetrievalInput) -> Decision:
                 }
             )
         return _clarify(options, data.language)
-    return _answer(best, data)
+    siblings = [p for p in relevant[1:] if p.document_id == best.document_id][:2]
+    return _answer(best, data, siblings=siblings)
 
 
 def _source(passage: Passage) -> str:
@@ -239,18 +240,21 @@ def _source(passage: Passage) -> str:
     return f"{title} – {passage.url}" if passage.url else title
 
 
-def _answer(passage: Passage, data: RetrievalInput) -> Decision:
+def _answer(passage: Passage, data: RetrievalInput, *, siblings: list[Passage] | None = None) -> Decision:
+    """Quote the best passage; other relevant sections of the same document may supply the best sentences."""
+    siblings = siblings or []
     title = " › ".join([passage.document_title, *passage.heading_path[-1:]]) if passage.heading_path else passage.document_title
+    text = "\n".join(p.text.strip() for p in [passage, *siblings])
+    excerpt = quote(text, data.text) if siblings else quote(passage.text, data.text)
+    if siblings and len(text) > QUOTE_MAX_CHARS:
+        title = passage.document_title
     return Decision(
         kind="answer",
-        text=render("answer", data.language, title=title, quote=quote(passage.text, data.text), source=_source(passage)),
+        text=render("answer", data.language, title=title, quote=excerpt, source=_source(passage)),
         citations=[
-            {
-                "chunk_id": passage.chunk_id,
-                "document_id": passage.document_id,
-                "title": passage.document_title,
-                "url": passage.url,
-            }
+            {"chunk_id": p.chunk_id, "document_id": p.document_id, "title": p.document_title, "url": p.url}
+            for p in [passage, *siblings]
+            if p is passage or any(sentence in excerpt for sentence in _SENTENCE.split(p.text.strip()) if sentence)
         ],
     )
 

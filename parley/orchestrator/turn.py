@@ -455,10 +455,11 @@ class Turn:
 
         self.record.handover_reason = reason
         self.record.outcome = "handover"
+        self.conversation = request_handover(conversation=self.conversation, reason=reason, actor=ACTOR)
         if notice:
-            key = "handover" if self.hours.is_open(timezone.now()) else "handover_closed"
+            waiting = self.conversation.status != ConversationStatus.ASSIGNED
+            key = "handover_closed" if waiting and not self.hours.is_open(timezone.now()) else "handover"
             self._send(render(key, self.language))
-        request_handover(conversation=self.conversation, reason=reason, actor=ACTOR)
         self._lap("handover_ms")
         return "handover"
 

@@ -123,9 +123,12 @@ def test_which_assistant_serves_a_conversation(api: Any, tenant: Any) -> None:
     spanish = _create(api, name="Spanish", priority=1, routing_rules=[{"languages": ["es"], "channel_types": ["webchat"]}])
     refunds = _create(api, name="Refunds", priority=2, routing_rules=[{"keywords": ["refund"]}])
     _create(api, name="Off", enabled=False, priority=0, routing_rules=[{}])
-    pick = lambda channel, language="", text="": str(
-        select_assistant(tenant_id=tenant.id, channel=channel, language=language, text=text).id
-    )  # noqa: E731
+
+    def pick(channel: Any, language: str = "", text: str = "") -> str:
+        chosen = select_assistant(tenant_id=tenant.id, channel=channel, language=language, text=text)
+        assert chosen is not None
+        return str(chosen.id)
+
     assert pick(webchat, "es", "hola") == spanish["id"]
     assert pick(whatsapp, "es", "I want a refund") == refunds["id"]
     assert pick(webchat, "en", "hello") == linked["id"]

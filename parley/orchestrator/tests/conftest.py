@@ -77,3 +77,20 @@ def shop(tenant: Any) -> dict[str, Any]:
     assistant = make_assistant(tenant)
     add_knowledge(tenant, [("Returns and refunds", REFUND_POLICY), ("Shipping", SHIPPING)])
     return {"tenant": tenant, "assistant": assistant, "channel": factories.make_channel(tenant)}
+
+
+from parley.testing.fake_llm import fake_llm_fixture  # noqa: E402
+
+fake_llm = pytest.fixture(fake_llm_fixture)
+second_llm = pytest.fixture(fake_llm_fixture)
+
+
+def llm_settings(*servers: Any, timeout_s: float = 10.0) -> dict[str, Any]:
+    """An assistant ``llm`` block pointing at fake servers (first primary, the rest fallbacks)."""
+    return {
+        "backends": [
+            {"name": f"fake-{index}", "base_url": server.url, "model": "fake-model", "timeout_s": timeout_s, "max_retries": 0}
+            for index, server in enumerate(servers)
+        ],
+        "timeout_s": timeout_s,
+    }

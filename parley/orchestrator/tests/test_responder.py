@@ -205,3 +205,27 @@ def test_slot_extraction() -> None:
     assert nlu.order_numbers("mi pedido 4455 no llegó") == ["4455"]
     assert nlu.order_numbers("#77") == []
     assert nlu.emails("write to me at ana@example.com please") == ["ana@example.com"]
+
+
+def test_other_sections_of_the_best_document_can_supply_the_quoted_sentence() -> None:
+    costs = Passage(
+        **{
+            **SHIPPING.as_dict(),
+            "chunk_id": "c3",
+            "text": "Standard shipping is free for orders over 50 EUR; below that it costs 4.90 EUR.",
+            "score": 0.9,
+        }
+    )
+    filler = " ".join(f"Parcels leave the warehouse on business day {i}." for i in range(12))
+    times = Passage(
+        **{
+            **SHIPPING.as_dict(),
+            "chunk_id": "c4",
+            "text": f"{filler} Express delivery arrives the next business day and costs 9.90 EUR.",
+            "score": 0.52,
+        }
+    )
+    decision = respond(_input("How much does express delivery cost?", passages=[costs, times]))
+    assert decision.kind == "answer"
+    assert "Express delivery arrives the next business day and costs 9.90 EUR." in decision.text
+    assert "c4" in [c["chunk_id"] for c in decision.citations]

@@ -1,0 +1,155 @@
+"""Assistant turn latency: time from the stored inbound message to the stored reply (database timestamps),
+through a real Celery worker, p50/p95 over N messages (knowledge questions and order look-ups):
+
+- with the built-in retrieval responder;
+- with an OpenAI-compatible stub (parley/testing/fake_llm.py) that answers after a fixed delay; the
+  figure is the pipeline's overhead above that delay (target p95 <= 60 ms). Baseline, same run: a
+  direct ``parley.llm.router.complete`` call to the same stub (delay + HTTP + router).
+
+Own embedded services in .parley-bench-turns. Usage: python bench/turn_latency.py [--messages N] [--delay-ms D]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import statistics
+import time
+from typing import Any
+
+from _common import emit, setup_django, summary
+
+ORDER_NUMBERS = itertools.count(5001)
+QUESTIONS = [
+    "How long do refunds take?",
+    "Where is my order #{order}?",
+    "How much does express delivery cost?",
+    "Is shipping free?",
+    "Where is my order #{order}?",
+    "How do I return an item?",
+]
+
+
+BREAKDOWN: dict[str, dict[str, list[float]]] = {}
+
+
+def run(shop: dict[str, Any], n: int, label: str) -> list[float]:
+    """Send n messages (one new visitor every 6), wait for each reply, return latencies in ms.
+
+    Also records, per run label, where the time went (queue wait before the worker started the turn, and
+    the turn's own stage timings from its trace) in BREAKDOWN.
+    """
+    from _assistant_shop import make_order, replies_to, store_inbound
+
+    from parley.orchestrator.models import TurnTrace
+
+    latencies: list[float] = []
+    for index in range(n):
+        visitor = f"{label}-{index // len(QUESTIONS)}"
+        text = QUESTIONS[index % len(QUESTIONS)]
+        order_number = next(ORDER_NUMBERS)
+        if "{order}" in text:
+            text = text.format(order=order_number)
+        result = store_inbound(shop["channel"], visitor, text)
+        if "#" in text:
+            make_order(result.message.conversation.customer, str(order_number))
+        from parley.orchestrator.dispatch import enqueue_turn
+
+        enqueue_turn(result.message.id)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = TurnTrace.objects.filter(message=result.message, status__in=["done", "failed"]).exists()
+            if done:
+                break
+            time.sleep(0.005)
+        replies = replies_to(result.message)
+        if not replies:
+            raise SystemExit(f"no reply to {text!r} ({label})")
+        latencies.append((replies[0].created_at - result.message.created_at).total_seconds() * 1000)
+        trace = TurnTrace.objects.get(message=result.message)
+        stages = BREAKDOWN.setdefault(label, {})
+        stages.setdefault("queue_wait_ms", []).append((trace.created_at - result.message.created_at).total_seconds() * 1000)
+        for stage, value in (trace.timings_ms or {}).items():
+            stages.setdefault(stage, []).append(float(value))
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=36)
+    parser.add_argument("--delay-ms", type=int, default=200)
+    args = parser.parse_args()
+    services = setup_django("bench-turns")
+    from _assistant_shop import make_shop
+    from celery.contrib.testing.worker import start_worker
+
+    from parley.config.celery import QUEUE_NAMES, app
+    from parley.llm.router import complete
+    from parley.llm.types import BackendConfig, ChatMessage, LLMRequest, RoutingConfig
+    from parley.testing.fake_llm import FakeLLMServer, FakeReply
+
+    delay_s = args.delay_ms / 1000
+    with FakeLLMServer() as llm:
+        llm.responder = lambda body: FakeReply.text(
+            "Our help centre says standard delivery takes 2-4 business days.", delay_s=delay_s
+        )
+        retrieval_shop = make_shop("bench-turns-rr")
+        llm_shop = make_shop(
+            "bench-turns-llm",
+            llm={
+                "backends": [{"name": "stub", "base_url": llm.url, "model": "stub", "timeout_s": 10, "max_retries": 0}],
+                "timeout_s": 10,
+            },
+        )
+        with app.connection_for_write() as connection:
+            for queue in QUEUE_NAMES:
+                connection.default_channel.queue_purge(queue)
+        with start_worker(
+            app, pool="solo", concurrency=1, perform_ping_check=False, queues=list(QUEUE_NAMES), loglevel="WARNING"
+        ):
+            run(retrieval_shop, 4, "warm-rr")  # load models, warm caches
+            run(llm_shop, 2, "warm-llm")
+            retrieval = run(retrieval_shop, args.messages, "rr")
+            with_llm = run(llm_shop, args.messages, "llm")
+        backend = BackendConfig(name="stub", base_url=llm.url, model="stub", timeout_s=10, max_retries=0)
+        direct: list[float] = []
+        for _ in range(max(10, args.messages // 2)):
+            started = time.perf_counter()
+            complete(
+                LLMRequest(
+                    messages=[ChatMessage(role="user", content="How long does delivery take?")],
+                    routing=RoutingConfig(backends=[backend]),
+                    purpose="bench",
+                )
+            )
+            direct.append((time.perf_counter() - started) * 1000)
+    llm_summary = summary(with_llm)
+    direct_summary = summary(direct)
+    overhead_p95 = round(llm_summary["p95"] - args.delay_ms, 1)
+    overhead_vs_direct_p95 = round(llm_summary["p95"] - direct_summary["p95"], 1)
+    emit(
+        {
+            "figure": "turn_latency_ms",
+            "messages": args.messages,
+            "retrieval_responder": summary(retrieval),
+            "llm_stub_delay_ms": args.delay_ms,
+            "llm_responder": llm_summary,
+            "llm_overhead_p95_ms": overhead_p95,
+            "baseline": {"direct_router_call_ms": direct_summary},
+            "llm_overhead_vs_direct_call_p95_ms": overhead_vs_direct_p95,
+            "ratio": round(llm_summary["p95"] / direct_summary["p95"], 3),
+            "target_overhead_p95_ms": 60,
+            "stage_p50_ms": {
+                label: {stage: round(statistics.median(values), 1) for stage, values in BREAKDOWN.get(label, {}).items()}
+                for label in ("rr", "llm")
+            },
+            "load_average_1m": round(os.getloadavg()[0], 2),
+            "cpu_count": os.cpu_count(),
+        }
+    )
+    services.stop()
+
+
+if __name__ == "__main__":
+    main()
