@@ -26,7 +26,10 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=1200.0, help="fine-tuning time budget")
     parser.add_argument("--limit", type=int, default=None, help="use a seeded sample of this many texts")
     parser.add_argument("--out", type=Path, default=None, help="keep the trained model here")
+    parser.add_argument("--c", default="10,30,100", help="grid: comma-separated C values")
+    parser.add_argument("--tfidf", default="0,1", help="grid: comma-separated TF-IDF weights (0 = embeddings only)")
     args = parser.parse_args()
+    grid = {"c": [float(v) for v in args.c.split(",")], "tfidf_weight": [float(v) for v in args.tfidf.split(",")]}
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parley.config.settings")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ["PARLEY_DATA_DIR"] = str(bench_data_dir())
@@ -46,6 +49,7 @@ def main() -> None:
         data,
         out / args.model,
         algorithm=args.model,
+        grid=grid,
         progress=False,
         limit=args.limit,
         finetune_options={"max_seconds": args.max_seconds},
@@ -63,6 +67,7 @@ def main() -> None:
             "macro_f1": result.manifest.metrics["macro_f1"],
             "baseline_minilm_logreg_accuracy": base,
             "ratio": round(figure / base, 4),
+            "grid": result.manifest.params.get("grid"),
             "chosen_params": {k: v for k, v in result.manifest.params.items() if k in ("c", "tfidf_weight", "epochs", "stopped")},
             "training_seconds": round(train_s, 1),
             "baseline_training_seconds": round(baseline_s, 1),

@@ -43,7 +43,10 @@ def main() -> None:
     parser.add_argument(
         "--train-per-intent", type=int, default=None, help="a seeded sample of N train texts per intent (oos_train kept whole)"
     )
+    parser.add_argument("--c", default="10,30,100", help="grid: comma-separated C values")
+    parser.add_argument("--tfidf", default="0,1", help="grid: comma-separated TF-IDF weights (0 = embeddings only)")
     args = parser.parse_args()
+    grid = {"c": [float(v) for v in args.c.split(",")], "tfidf_weight": [float(v) for v in args.tfidf.split(",")]}
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parley.config.settings")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ["PARLEY_DATA_DIR"] = str(bench_data_dir())
@@ -57,7 +60,7 @@ def main() -> None:
     if args.train_per_intent:
         data = subsample(data, out / "data_subset.json", args.train_per_intent)
     started = time.perf_counter()
-    result = train_intent("clinc150", data, out / "fast", progress=False)
+    result = train_intent("clinc150", data, out / "fast", grid=grid, progress=False)
     train_s = time.perf_counter() - started
     metrics = result.manifest.metrics
     # baseline: same head, no threshold
@@ -80,6 +83,7 @@ def main() -> None:
             "figure_oos_recall": metrics["oos_recall"],
             "accuracy": metrics["accuracy"],
             "threshold": result.manifest.params["oos_threshold"],
+            "grid": result.manifest.params.get("grid"),
             "baseline_no_threshold_in_scope_accuracy": base["in_scope_accuracy"],
             "baseline_no_threshold_oos_recall": base["oos_recall"],
             "ratio_oos_recall": round(metrics["oos_recall"] / max(base["oos_recall"], 1e-9), 4),
