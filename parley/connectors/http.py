@@ -7,6 +7,7 @@ Secrets travel in headers only and are never logged.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import httpx
@@ -16,8 +17,22 @@ from parley.connectors.base import DeliveryError
 DEFAULT_TIMEOUT_S = 10.0
 
 
-def _client(timeout_s: float) -> httpx.Client:
-    return httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)), trust_env=False)
+_shared: httpx.Client | None = None
+_shared_lock = threading.Lock()
+
+
+def _client() -> httpx.Client:
+    """One pooled client per process (thread-safe; building one per call costs an SSL context)."""
+    global _shared
+    if _shared is None:
+        with _shared_lock:
+            if _shared is None:
+                _shared = httpx.Client(trust_env=False, limits=httpx.Limits(max_connections=50, max_keepalive_connections=20))
+    return _shared
+
+
+def _timeout(timeout_s: float) -> httpx.Timeout:
+    return httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
 
 
 def _describe_error(response: httpx.Response) -> str:
@@ -48,8 +63,9 @@ def request_json(
         DeliveryError: classified as described in the module docstring.
     """
     try:
-        with _client(timeout_s) as client:
-            response = client.request(method, url, json=json, headers=headers, params=params, content=content)
+        response = _client().request(
+            method, url, json=json, headers=headers, params=params, content=content, timeout=_timeout(timeout_s)
+        )
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         raise DeliveryError(f"cannot reach the provider: {type(exc).__name__}", retryable=True) from exc
     except httpx.TimeoutException as exc:
@@ -84,7 +100,7 @@ def download(url: str, *, headers: dict[str, str] | None = None, max_bytes: int,
         DeliveryError: on HTTP errors or when the file is too large (not retryable).
     """
     try:
-        with _client(timeout_s) as client, client.stream("GET", url, headers=headers) as response:
+        with _client().stream("GET", url, headers=headers, timeout=_timeout(timeout_s)) as response:
             if response.status_code == 429 or response.status_code >= 500:
                 raise DeliveryError(f"media download answered {response.status_code}", retryable=True)
             if response.status_code >= 400:

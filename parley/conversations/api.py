@@ -91,7 +91,7 @@ class ConversationViewSet(
     def retry_message(self, request: Request, pk: str | None = None, message_id: str | None = None) -> Response:
         """Send a failed outbound message again (it goes back to ``queued``); 409 unless it failed."""
         conversation = self.get_object()
-        message = Message.objects.filter(tenant=self.tenant, conversation=conversation, pk=message_id).first()
+        message = Message.objects.filter(tenant=self.tenant, conversation=conversation, pk=str(message_id)).first()
         if message is None:
             raise Http404
         message = actions.retry_failed_delivery(message=message, actor=auth_context(request).actor_label)

@@ -1,0 +1,215 @@
+"""Signed WhatsApp text webhooks accepted end-to-end per second by one ASGI process (uvicorn), against
+a bare ASGI endpoint returning 200 (another uvicorn process, same client, same run).
+
+"Accepted end-to-end" = signature verified, payload parsed, message stored, the assistant turn
+enqueued on the broker, 200 returned; the script checks every message and task is there.
+Targets: ratio ≥ 0.4, p95 ack latency ≤ 25 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from typing import Any
+
+from _common import REPO, emit, free_port, setup_django, summary
+
+APP_SECRET = "bench-app-secret"
+
+
+async def bare_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The baseline: read the body, answer 200 ``{"status": "ok"}``."""
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": b'{"status": "ok"}'})
+
+
+def payload(phone_number_id: str, index: int, run: str) -> bytes:
+    return json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "102290129340398",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {"display_phone_number": "15550783881", "phone_number_id": phone_number_id},
+                                "contacts": [
+                                    {"profile": {"name": f"Customer {index % 50}"}, "wa_id": f"1650555{index % 50:04d}"}
+                                ],
+                                "messages": [
+                                    {
+                                        "from": f"1650555{index % 50:04d}",
+                                        "id": f"wamid.bench.{run}.{index}",
+                                        "timestamp": str(int(time.time())),
+                                        "type": "text",
+                                        "text": {"body": f"Where is my order #{1000 + index}?"},
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
+
+
+async def hammer(url: str, bodies: list[bytes], concurrency: int) -> tuple[float, list[float]]:
+    import httpx
+
+    latencies: list[float] = []
+    queue = list(reversed(bodies))
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=concurrency)) as client:
+
+        async def worker() -> None:
+            while queue:
+                body = queue.pop()
+                signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+                started = time.perf_counter()
+                response = await client.post(
+                    url, content=body, headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature}
+                )
+                latencies.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    raise SystemExit(f"{url} answered {response.status_code}: {response.text[:200]}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return elapsed, latencies
+
+
+def start_server(app: str, port: int) -> subprocess.Popen[bytes]:
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="parley.config.settings",
+        PARLEY_LOG_LEVEL="WARNING",
+        PYTHONPATH=f"{REPO}:{REPO / 'bench'}",
+    )
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--lifespan",
+            "off",
+        ],
+        env=env,
+        cwd=REPO,
+    )
+
+
+def wait_up(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.time() + 300
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            if time.time() > deadline or server.poll() is not None:
+                raise SystemExit(f"server for {url} did not start") from None
+            time.sleep(0.2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=1500, help="webhooks per endpoint")
+    parser.add_argument("--concurrency", type=int, default=8, help="concurrent client connections")
+    args = parser.parse_args()
+
+    services = setup_django("bench-webhooks")
+    from parley.accounts.models import Tenant
+    from parley.connectors.models import Channel, ChannelType
+    from parley.connectors.testing.webhooks import purge, queued_tasks
+    from parley.conversations.models import Message
+    from parley.testing import factories
+
+    tenant = Tenant.objects.filter(slug="bench-webhooks").first() or factories.make_tenant("bench-webhooks")
+    run = uuid.uuid4().hex[:8]
+    phone_number_id = f"bench{run}"
+    channel = Channel.objects.create(
+        tenant=tenant,
+        type=ChannelType.WHATSAPP,
+        name=f"bench {run}",
+        config={"phone_number_id": phone_number_id},
+        credentials={"app_secret": APP_SECRET},
+    )
+    purge("assistant")
+    parley_port, bare_port = free_port(), free_port()
+    parley = start_server("parley.config.asgi:application", parley_port)
+    bare = start_server("webhook_ingest:bare_app", bare_port)
+    try:  # servers are stopped in ``finally`` whatever happens
+        wait_up(f"http://127.0.0.1:{parley_port}/webhooks/whatsapp/", parley)
+        wait_up(f"http://127.0.0.1:{bare_port}/", bare)
+        parley_url = f"http://127.0.0.1:{parley_port}/webhooks/whatsapp/"
+        bare_url = f"http://127.0.0.1:{bare_port}/webhooks/whatsapp/"
+        warm = [payload(phone_number_id, -i - 1, run) for i in range(50)]
+        asyncio.run(hammer(parley_url, warm, args.concurrency))
+        asyncio.run(hammer(bare_url, warm, args.concurrency))
+        bodies = [payload(phone_number_id, i, run) for i in range(args.requests)]
+        bare_elapsed, bare_lat = asyncio.run(hammer(bare_url, bodies, args.concurrency))
+        elapsed, latencies = asyncio.run(hammer(parley_url, bodies, args.concurrency))
+        stored = (
+            Message.objects.filter(channel=channel, external_id__startswith=f"wamid.bench.{run}.")
+            .exclude(external_id__startswith=f"wamid.bench.{run}.-")
+            .count()
+        )
+        turns = len([1 for name, _ in queued_tasks("assistant") if name == "parley.orchestrator.run_turn"])
+    finally:
+        for server in (parley, bare):
+            server.terminate()
+            server.wait(timeout=20)
+        purge("assistant")
+        services.stop()
+    rate = args.requests / elapsed
+    bare_rate = args.requests / bare_elapsed
+    emit(
+        {
+            "bench": "webhook_ingest",
+            "figure": "signed WhatsApp text webhooks accepted end-to-end per second (1 uvicorn process)",
+            "rate_per_s": round(rate, 1),
+            "ack_latency_ms": summary(latencies),
+            "baseline": "bare ASGI endpoint returning 200 (1 uvicorn process), same client",
+            "baseline_rate_per_s": round(bare_rate, 1),
+            "baseline_latency_ms": summary(bare_lat),
+            "ratio": round(rate / bare_rate, 3),
+            "requests": args.requests,
+            "concurrency": args.concurrency,
+            "stored": stored,
+            "turns_enqueued": turns - 50,
+            "targets": {"ratio": 0.4, "p95_ms": 25},
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
