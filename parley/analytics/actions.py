@@ -48,9 +48,12 @@ def refresh_facts(conversation_ids: list[str], *, now: datetime | None = None) -
 def _grounding(tenant: Any, texts: list[str]) -> list[float] | None:
     """Best knowledge-base score of each reply, when the knowledge app is installed."""
     try:
-        from parley.knowledge.retrieval import search  # type: ignore[import-not-found]
+        from parley.knowledge.models import KnowledgeChunk
+        from parley.knowledge.retrieval import search
     except ImportError:
         return None
+    if not KnowledgeChunk.objects.filter(tenant=tenant).exists():
+        return None  # no knowledge base: "correct information" cannot be checked
     scores = []
     for text in texts[:5]:
         try:

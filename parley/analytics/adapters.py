@@ -59,7 +59,10 @@ def llm_usage(conversation_ids: Sequence[Any]) -> dict[str, LLMUsage]:
     rows: dict[str, LLMUsage] = {}
     values = ["conversation_id", "prompt_tokens", "completion_tokens", *([cost_field] if cost_field else [])]
     totals: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0, 0])
-    for row in model._default_manager.filter(conversation_id__in=list(conversation_ids)).values_list(*values):
+    queryset = model._default_manager.filter(conversation_id__in=list(conversation_ids))
+    if "purpose" in names:
+        queryset = queryset.exclude(purpose="qa")  # grading conversations is not the assistant's cost
+    for row in queryset.values_list(*values):
         bucket = totals[str(row[0])]
         bucket[0] += int(row[1] or 0)
         bucket[1] += int(row[2] or 0)

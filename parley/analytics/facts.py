@@ -21,7 +21,7 @@ from parley.accounts.models import Tenant
 from parley.analytics import adapters
 from parley.analytics.business_hours import BusinessHours, InvalidBusinessHours, business_seconds
 from parley.analytics.failures import FailureSettings, detect_failures
-from parley.analytics.flow import act_sequence, state_path, turn_from_message
+from parley.analytics.flow import TURN_COLUMNS, act_sequence, state_path, turn_from_row
 from parley.analytics.interface import Turn
 from parley.analytics.models import ConversationFact, CsatSurvey, Outcome, QAScore
 from parley.conversations.models import Conversation, ConversationStatus, Message
@@ -57,14 +57,14 @@ class AnalyticsSettings:
 def load_turns(conversation_ids: Sequence[Any]) -> dict[str, list[Turn]]:
     """Non-private messages of each conversation as :class:`Turn` lists, oldest first."""
     turns: dict[str, list[Turn]] = defaultdict(list)
-    messages = (
+    rows = (
         Message.objects.filter(conversation_id__in=list(conversation_ids), is_private=False)
         .order_by("conversation_id", "created_at", "id")
-        .only("id", "conversation_id", "created_at", "direction", "sender_type", "sender_user_id", "text", "analysis", "metadata")
+        .values_list("conversation_id", *TURN_COLUMNS)
     )
-    for message in messages.iterator(chunk_size=2000):
-        bucket = turns[str(message.conversation_id)]
-        bucket.append(turn_from_message(len(bucket), message))
+    for row in rows.iterator(chunk_size=5000):
+        bucket = turns[str(row[0])]
+        bucket.append(turn_from_row(len(bucket), row[1:]))
     return turns
 
 

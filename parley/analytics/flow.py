@@ -55,10 +55,19 @@ def _acts_of(metadata: dict[str, Any], analysis: dict[str, Any]) -> tuple[list[s
     return acts, service
 
 
+TURN_COLUMNS = ("id", "created_at", "direction", "sender_type", "sender_user_id", "text", "analysis", "metadata")
+
+
 def turn_from_message(index: int, message: Any) -> Turn:
     """Build a :class:`Turn` from a stored ``conversations.Message`` (tolerates ``analysis == {}``)."""
-    analysis = message.analysis if isinstance(message.analysis, dict) else {}
-    metadata = message.metadata if isinstance(message.metadata, dict) else {}
+    return turn_from_row(index, tuple(getattr(message, column) for column in TURN_COLUMNS))
+
+
+def turn_from_row(index: int, row: tuple[Any, ...]) -> Turn:
+    """Build a :class:`Turn` from a message's ``TURN_COLUMNS`` values (what ``values_list`` returns)."""
+    message_id, created_at, direction, sender_type, sender_user_id, text, raw_analysis, raw_metadata = row
+    analysis = raw_analysis if isinstance(raw_analysis, dict) else {}
+    metadata = raw_metadata if isinstance(raw_metadata, dict) else {}
     acts, service = _acts_of(metadata, analysis)
     score = analysis.get("sentiment_score")
     raw_labels = metadata.get("labels")
@@ -67,11 +76,11 @@ def turn_from_message(index: int, message: Any) -> Turn:
     intent = labels.get("intent") if isinstance(labels.get("intent"), str) else (analysis.get("intent") or None)
     return Turn(
         index=index,
-        message_id=str(message.id),
-        created_at=message.created_at,
-        direction=message.direction,
-        sender_type=message.sender_type,
-        text=message.text or "",
+        message_id=str(message_id),
+        created_at=created_at,
+        direction=direction,
+        sender_type=sender_type,
+        text=text or "",
         intent=str(intent) if intent else None,
         intent_confidence=float(analysis.get("intent_confidence") or 0.0),
         out_of_scope=bool(analysis.get("out_of_scope", False)) and not labels.get("intent"),
@@ -85,7 +94,7 @@ def turn_from_message(index: int, message: Any) -> Turn:
         topic=str(analysis.get("topic") or ""),
         language=str(analysis.get("language") or ""),
         fallback=bool(metadata.get("fallback") or metadata.get("responder") == "fallback" or analysis.get("fallback")),
-        sender_user_id=str(message.sender_user_id) if message.sender_user_id else None,
+        sender_user_id=str(sender_user_id) if sender_user_id else None,
     )
 
 

@@ -104,8 +104,8 @@ def overall(criteria: dict[str, dict[str, Any]]) -> float:
 def llm_score(turns: Sequence[Turn], *, tenant_id: str, conversation_id: str) -> dict[str, dict[str, Any]] | None:
     """Ask the configured LLM to grade the rubric; None when no LLM is configured or it failed."""
     try:
-        from parley.llm import router  # type: ignore[attr-defined]
-        from parley.llm.types import ChatMessage, LLMRequest  # type: ignore[import-not-found]
+        from parley.llm import router
+        from parley.llm.types import ChatMessage, LLMRequest
     except ImportError:
         return None
     routing = router.default_routing()
@@ -129,6 +129,7 @@ def llm_score(turns: Sequence[Turn], *, tenant_id: str, conversation_id: str) ->
                 tenant_id=tenant_id,
                 assistant_id=None,
                 conversation_id=conversation_id,
+                purpose="qa",
             )
         )
         text = response.content or ""

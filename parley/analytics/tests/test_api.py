@@ -235,3 +235,37 @@ def test_openapi_documents_the_analytics_endpoints(api: Any) -> None:
         assert path in paths
     parameters = {p["name"] for p in paths["/api/v1/analytics/summary/"]["get"]["parameters"]}
     assert {"start", "end", "channel", "assistant", "team", "agent", "intent", "topic", "language"} <= parameters
+
+
+def test_qa_score_by_the_configured_llm(tenant: Any, dataset: dict[str, Any], settings: Any) -> None:
+    from parley.testing.fake_llm import FakeLLMServer, FakeReply
+
+    with FakeLLMServer() as llm:
+        settings.LLM_BASE_URL = f"{llm.url}"
+        settings.LLM_MODEL = "fake-model"
+        llm.enqueue(
+            FakeReply.text(
+                '{"greeting": {"score": 1, "reason": "said hello"}, "correct_information": {"score": 0.5, "reason": "vague"},'
+                ' "empathy": {"score": null, "reason": "n/a"}, "resolution": {"score": 1, "reason": "resolved"},'
+                ' "policy_compliance": {"score": 1, "reason": "ok"}}'
+            )
+        )
+        qa = actions.score_conversation_quality(str(dataset["resolved"].id))
+    assert qa.method == "llm"
+    assert qa.criteria["correct_information"] == {"score": 0.5, "reason": "vague"}
+    assert qa.criteria["empathy"]["score"] is None
+    assert qa.score == pytest.approx(87.5)
+    prompt = llm.requests[-1].body["messages"][-1]["content"]
+    assert "Where is my order?" in prompt and "greeting" in prompt
+
+
+def test_qa_falls_back_to_rules_when_the_llm_fails(tenant: Any, dataset: dict[str, Any], settings: Any) -> None:
+    from parley.testing.fake_llm import FakeLLMServer, FakeReply
+
+    with FakeLLMServer() as llm:
+        settings.LLM_BASE_URL = f"{llm.url}"
+        settings.LLM_MODEL = "fake-model"
+        llm.responder = lambda body: FakeReply.text("I refuse to answer in JSON")
+        qa = actions.score_conversation_quality(str(dataset["resolved"].id))
+    assert qa.method == "rules"
+    assert qa.criteria["greeting"]["score"] == 1.0
