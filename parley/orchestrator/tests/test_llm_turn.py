@@ -92,3 +92,19 @@ def test_broken_llm_falls_back_to_the_retrieval_responder_in_time(shop: dict[str
     trace = TurnTrace.objects.get(message=message)
     assert trace.responder == "retrieval" and any(error.startswith("llm:") for error in trace.errors)
     assert elapsed < 6, elapsed
+
+
+@pytest.mark.django_db
+def test_consecutive_low_confidence_turns_hand_over(shop: dict[str, Any], fake_llm: Any) -> None:
+    update_assistant(
+        assistant=shop["assistant"],
+        data={"llm": llm_settings(fake_llm), "handover_rules": {"low_confidence_turns": 2}},
+        actor="test",
+    )
+    fake_llm.responder = lambda body: FakeReply.text("I am not sure, could you tell me more?")
+    first = say(shop["channel"], "blorp the zanzibar widget")
+    assert TurnTrace.objects.get(message=first).low_confidence
+    assert last_reply(first).text == "I am not sure, could you tell me more?"
+    second = say(shop["channel"], "the quux frobnicator again")
+    trace = TurnTrace.objects.get(message=second)
+    assert trace.outcome == "handover" and trace.handover_reason == "low_confidence"

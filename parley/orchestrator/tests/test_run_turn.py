@@ -204,3 +204,20 @@ def test_inbound_message_is_answered_by_the_worker_and_traced(celery_worker_thre
     assert traces[0]["id"] == str(trace.id) and traces[0]["responder"] == "retrieval"
     listed = api.get(f"/api/v1/turn-traces/?conversation={result.conversation.id}").json()["results"]
     assert [row["id"] for row in listed] == [str(trace.id)]
+
+
+@pytest.mark.django_db
+def test_out_of_scope_topics_by_rule_and_closed_hours(shop: dict[str, Any]) -> None:
+    from parley.assistants.actions import update_assistant
+
+    update_assistant(
+        assistant=shop["assistant"],
+        data={
+            "handover_rules": {"out_of_scope_keywords": ["lawyer"]},
+            "business_hours": {"timezone": "UTC", "days": {"sun": [["00:00", "00:01"]]}},
+        },
+        actor="test",
+    )
+    message = say(shop["channel"], "My lawyer says your return policy is illegal")
+    assert TurnTrace.objects.get(message=message).handover_reason == "out_of_scope"
+    assert "offline" in last_reply(message).text
