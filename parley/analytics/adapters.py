@@ -186,7 +186,8 @@ def available_sources() -> dict[str, bool]:
             find_model(a, ("conversation_id",), ("prompt_version_id", "prompt_version", "assistant_version")) is not None
             for a in ("orchestrator", "assistants")
         ),
-        "payments": find_model("commerce", ("conversation_id", "status"), ("amount", "amount_cents", "total")) is not None,
+        "payments": find_model("commerce", ("conversation_id", "status"), ("amount", "amount_cents", "total")) is not None
+        or find_model("tools", ("conversation_id", "status"), ("confirmed_at", "expires_at")) is not None,
     }
 
 

@@ -269,3 +269,68 @@ def test_qa_falls_back_to_rules_when_the_llm_fails(tenant: Any, dataset: dict[st
         qa = actions.score_conversation_quality(str(dataset["resolved"].id))
     assert qa.method == "rules"
     assert qa.criteria["greeting"]["score"] == 1.0
+
+
+def test_economics_reads_llm_calls_tool_executions_handovers_and_payments(api: Any, tenant: Any, dataset: dict[str, Any]) -> None:
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from parley.handover.models import Handover
+    from parley.llm.models import LLMCall
+    from parley.tools.models import PendingAction, ToolExecution
+
+    handed, resolved = dataset["handed"], dataset["resolved"]
+    # Given what the other apps record during a conversation...
+    for conversation, tokens in ((resolved, 100), (handed, 300)):
+        LLMCall.objects.create(
+            tenant=tenant,
+            conversation_id=str(conversation.id),
+            backend="default",
+            model="m",
+            outcome="ok",
+            prompt_tokens=tokens,
+            completion_tokens=tokens // 10,
+            cost=Decimal("0.002"),
+        )
+    LLMCall.objects.create(
+        tenant=tenant,
+        conversation_id=str(resolved.id),
+        backend="default",
+        model="m",
+        outcome="ok",
+        purpose="qa",
+        prompt_tokens=999,
+    )
+    ToolExecution.objects.create(tenant=tenant, conversation=handed, tool="get_order_status", status="ok", actor="assistant")
+    ToolExecution.objects.create(
+        tenant=tenant, conversation=handed, tool="create_refund", status="error", error="provider timeout", actor="assistant"
+    )
+    Handover.objects.create(tenant=tenant, conversation=handed, reason="customer_asked_for_human", queued_at=timezone.now())
+    PendingAction.objects.create(
+        tenant=tenant,
+        conversation=resolved,
+        customer=resolved.customer,
+        tool="create_payment_link",
+        summary="Pay 10 EUR",
+        amount=Decimal("10"),
+        currency="EUR",
+        status="executed",
+        expires_at=timezone.now(),
+    )
+    actions.refresh_facts([str(handed.id), str(resolved.id)])
+
+    fact = ConversationFact.objects.get(conversation=handed)
+    assert (fact.prompt_tokens, fact.completion_tokens, fact.tool_calls, fact.tool_errors) == (300, 30, 2, 1)
+    assert fact.handover_reason == "customer_asked_for_human"
+    assert "tool_error" in fact.failure_kinds
+    assert ConversationFact.objects.get(conversation=resolved).prompt_tokens == 100  # QA grading is not counted
+
+    result = api.get("/api/v1/analytics/economics/").json()
+    assert result["prompt_tokens"] == 400 and result["cost"] == pytest.approx(0.004)
+    assert result["cost_per_resolution"] == pytest.approx(0.002)
+    assert result["tool_failure_rate"] == 0.5
+    assert {t["tool"]: t["failures"] for t in result["tool_usage"]} == {"get_order_status": 0, "create_refund": 1}
+    assert all(result["sources"].values())
+    reasons = api.get("/api/v1/analytics/breakdown/", {"by": "handover_reason"}).json()["rows"]
+    assert any(r["key"] == "customer_asked_for_human" for r in reasons)
