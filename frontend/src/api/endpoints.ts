@@ -19,6 +19,7 @@ export const endpoints = {
   cannedRender: (id: string) => `/api/v1/canned-responses/${id}/render/`,
   agentStatus: "/api/v1/agents/me/status/",
   orders: (customerId: string) => `/api/v1/orders/?customer=${customerId}`,
+  ordersByNumber: (number: string) => `/api/v1/orders/?number=${encodeURIComponent(number)}`,
   followUps: "/api/v1/follow-ups/",
   customerMerge: (customerId: string) => `/api/v1/customers/${customerId}/merge/`,
   customerNotes: (customerId: string) => `/api/v1/customers/${customerId}/notes/`,
