@@ -76,6 +76,34 @@ def run_turn(message_id: str) -> str:
             log.warning("turn_lock_expired", conversation_id=str(message.conversation_id))
 
 
+def give_up(message_id: str, *, error: str) -> None:
+    """The turn failed for good: record it, and hand the conversation to people (with a notice)."""
+    from parley.handover.actions import request_handover
+
+    message = Message.objects.select_related("conversation").filter(pk=message_id).first()
+    if message is None:
+        return
+    trace, _ = actions.start_trace(message=message)
+    actions.finish_trace(
+        trace=trace,
+        status=TurnStatus.FAILED,
+        outcome="handover",
+        handover_reason="assistant_error",
+        errors=[*trace.errors, error],
+    )
+    conversation = message.conversation
+    if conversation.status in FINISHED_STATUSES or conversation.status in HUMAN_STATUSES:
+        return
+    request_handover(conversation=conversation, reason="assistant_error", actor=ACTOR)
+    language = pick_language(conversation.language or None)
+    conversation_actions.send_outbound(
+        conversation=conversation,
+        text=render("handover", language),
+        sender_type=SenderType.ASSISTANT,
+        metadata={"turn_message_id": str(message.id), "responder": "fallback"},
+    )
+
+
 @dataclass
 class TurnRecord:
     """What the trace will say about this turn."""

@@ -221,3 +221,18 @@ def test_out_of_scope_topics_by_rule_and_closed_hours(shop: dict[str, Any]) -> N
     message = say(shop["channel"], "My lawyer says your return policy is illegal")
     assert TurnTrace.objects.get(message=message).handover_reason == "out_of_scope"
     assert "offline" in last_reply(message).text
+
+
+@pytest.mark.django_db
+def test_a_turn_that_fails_for_good_hands_over_instead_of_dropping(shop: dict[str, Any]) -> None:
+    from parley.orchestrator.tasks import run_turn_task
+
+    message = factories.inbound(shop["channel"], "How long does shipping take?")
+    run_turn_task.on_failure(RuntimeError("boom"), "task-1", [str(message.id)], {}, None)
+    trace = TurnTrace.objects.get(message=message)
+    assert trace.status == "failed" and trace.handover_reason == "assistant_error" and "RuntimeError: boom" in trace.errors
+    assert Conversation.objects.get(pk=message.conversation_id).status == ConversationStatus.PENDING_HUMAN
+    assert "team" in last_reply(message).text
+    from parley.core.models import DeadLetter
+
+    assert DeadLetter.objects.filter(task_name="parley.orchestrator.run_turn").exists()
