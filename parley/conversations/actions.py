@@ -138,6 +138,9 @@ def open_or_continue_conversation(
         .first()
     )
     if current is not None:
+        # Reuse the rows we already hold, so the realtime serializers do not fetch them again.
+        current.channel = channel
+        current.customer = customer
         last = current.last_message_at or current.created_at
         if (now - last).total_seconds() <= idle_seconds:
             return current, False
