@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -200,10 +201,22 @@ class KnowledgeSearchView(APIView):
         return Response({"query": values["q"], "results": [r.model_dump() for r in results]})
 
 
+class CSVRenderer(BaseRenderer):
+    """Lets ``?format=csv`` through DRF's content negotiation; the view builds the CSV itself."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        return data if isinstance(data, bytes) else str(data).encode()
+
+
 class KnowledgeCoverageView(APIView):
     """``GET /api/v1/knowledge/coverage`` — weakly answered questions clustered; ``?format=csv`` exports."""
 
     read_roles = SUPPORT | ANALYSTS
+    renderer_classes = [JSONRenderer, CSVRenderer]
 
     @extend_schema(
         parameters=[

@@ -23,7 +23,7 @@ from parley.knowledge.retrieval import WEAK_SCORE
 #: Best scores under this count as "not answered at all" (the rest under WEAK_SCORE as "weakly answered").
 UNANSWERED_SCORE = 0.25
 #: Two questions whose embeddings are at least this similar (cosine) to a cluster's centre join it.
-CLUSTER_SIMILARITY = 0.7
+CLUSTER_SIMILARITY = 0.55
 _MAX_QUERIES = 5000
 
 

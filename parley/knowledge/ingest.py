@@ -47,6 +47,7 @@ def ingest_files(
     tags: list[str] | None = None,
     background: bool = False,
     on_file: Callable[[Path, Any], None] | None = None,
+    batch_documents: int = 16,
 ) -> IngestSummary:
     """Add each file to ``source`` and index it now (or queue it with ``background``).
 
@@ -56,8 +57,29 @@ def ingest_files(
         tags: tags put on every document.
         background: queue indexing on the ``embeddings`` workers instead of indexing in this process.
         on_file: called after each file with the path and its document (for progress bars).
+        batch_documents: how many changed documents are embedded together.
     """
     summary = IngestSummary()
+    pending: list[tuple[Path, Any]] = []
+
+    def finish(path: Path, document: Any) -> None:
+        if document.status == DocumentStatus.READY:
+            summary.indexed += 1
+            summary.chunks += document.chunk_count
+        elif document.status == DocumentStatus.EMPTY:
+            summary.empty += 1
+        else:
+            summary.failed[str(path)] = document.status_reason
+        if on_file is not None:
+            on_file(path, document)
+
+    def flush() -> None:
+        # Documents are embedded together (fewer, fuller model batches), then stored one by one.
+        done = actions.index_documents(document_ids=[document.pk for _, document in pending])
+        for path, document in pending:
+            finish(path, done.get(str(document.pk)) or document)
+        pending.clear()
+
     for path in files:
         try:
             result = actions.add_document(
@@ -72,20 +94,17 @@ def ingest_files(
         except DomainError as exc:
             summary.failed[str(path)] = exc.message
             continue
-        document = result.document
         if not result.changed:
             summary.unchanged += 1
         elif background:
             summary.queued += 1
         else:
-            document = actions.index_document(document_id=document.pk) or document
-            if document.status == DocumentStatus.READY:
-                summary.indexed += 1
-                summary.chunks += document.chunk_count
-            elif document.status == DocumentStatus.EMPTY:
-                summary.empty += 1
-            else:
-                summary.failed[str(path)] = document.status_reason
+            pending.append((path, result.document))
+            if len(pending) >= batch_documents:
+                flush()
+            continue
         if on_file is not None:
-            on_file(path, document)
+            on_file(path, result.document)
+    if pending:
+        flush()
     return summary

@@ -34,6 +34,10 @@ RRF_K = 60
 #: over agent-written answers is noisy (recall@5 0.93 at weight 1.0, 0.96 at 0.15, 0.985 vector-only),
 #: so it mostly re-orders the semantic candidates and rescues exact terms (order numbers, product names).
 TEXT_RRF_WEIGHT = 0.15
+#: At most this many chunks matching some query term are ranked (bounds full-text work on large bases).
+TEXT_OR_SCAN_CAP = 2000
+#: HNSW candidate list size (pgvector ``hnsw.ef_search``); higher = better recall, slower.
+EF_SEARCH = 100
 #: Below this calibrated score a question counts as weakly answered in coverage reports.
 WEAK_SCORE = 0.5
 # Calibration of cosine similarity to a 0..1 relevance: a logistic curve centred where MiniLM
@@ -142,7 +146,7 @@ def vector_candidates(
         if exact:
             cursor.execute("SET LOCAL enable_indexscan = off")
         else:
-            cursor.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search or max(40, limit * 2))}")
+            cursor.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search or max(EF_SEARCH, limit * 2))}")
         cursor.execute(sql, [literal, *params, literal, limit])
         rows = [(row[0], float(row[1])) for row in cursor.fetchall()]
     if not exact and len(rows) < limit:
@@ -156,25 +160,42 @@ _TSQUERY_ALL = "plainto_tsquery(%s::regconfig, %s)"
 
 
 def text_candidates(filters: _Filters, query: str, configs: Sequence[str], limit: int) -> list[tuple[str, float]]:
-    """Chunk ids and ``ts_rank_cd`` (normalised to 0..1), best first, over each text-search config in use."""
+    """Chunk ids and ``ts_rank_cd`` (normalised to 0..1), best first, over each text-search config in use.
+
+    Chunks holding every query term come first (a selective GIN lookup, fully ranked). When they are
+    fewer than ``limit``, chunks holding some of the terms fill up, ranked among at most
+    ``TEXT_OR_SCAN_CAP`` matches so a common word over a large base costs a bounded amount of work.
+    """
     if not configs:
         return []
+    hits = _text_pass(filters, query, configs, limit, _TSQUERY_ALL, cap=None)
+    if len(hits) < limit:
+        seen = {cid for cid, _ in hits}
+        extra = _text_pass(filters, query, configs, limit, _TSQUERY, cap=TEXT_OR_SCAN_CAP)
+        hits.extend((cid, rank) for cid, rank in extra if cid not in seen)
+    return [(cid, min(1.0, rank * 2.0)) for cid, rank in hits[:limit]]
+
+
+def _text_pass(
+    filters: _Filters, query: str, configs: Sequence[str], limit: int, tsquery: str, cap: int | None
+) -> list[tuple[str, float]]:
     where, params = filters.sql()
     parts, all_params = [], []
     for config in configs:
         # Only fixed SQL fragments are interpolated; every value is a parameter.
-        parts.append(
-            # Chunks holding every term rank above those holding some (the rank part stays under 1).
-            f"(SELECT c.id::text AS id, ts_rank_cd(c.search_vector, {_TSQUERY}, 32) "  # noqa: S608
-            f"+ CASE WHEN c.search_vector @@ {_TSQUERY_ALL} THEN 1 ELSE 0 END AS rank "
-            f"FROM knowledge_knowledgechunk c WHERE {where} AND c.fts_config = %s "
-            f"AND c.search_vector @@ {_TSQUERY} ORDER BY rank DESC LIMIT %s)"
+        matches = (
+            f"SELECT c.id, c.search_vector FROM knowledge_knowledgechunk c WHERE {where} "  # noqa: S608
+            f"AND c.fts_config = %s AND c.search_vector @@ {tsquery}" + (" LIMIT %s" if cap else "")
         )
-        all_params.extend([config, query, config, query, *params, config, config, query, limit])
+        parts.append(
+            f"(SELECT m.id::text AS id, ts_rank_cd(m.search_vector, {_TSQUERY}, 32) AS rank "  # noqa: S608
+            f"FROM ({matches}) AS m ORDER BY rank DESC LIMIT %s)"
+        )
+        all_params.extend([config, query, *params, config, config, query, *([cap] if cap else []), limit])
     sql = "SELECT id, rank FROM (" + " UNION ALL ".join(parts) + ") AS hits ORDER BY rank DESC LIMIT %s"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [*all_params, limit])
-        return [(row[0], min(1.0, (float(row[1]) % 1.0) * 2.0)) for row in cursor.fetchall()]
+        return [(row[0], float(row[1])) for row in cursor.fetchall()]
 
 
 def reciprocal_rank_fusion(
@@ -244,6 +265,10 @@ def hybrid_search(
 ) -> list[RetrievedChunk]:
     """The retrieval core, given an already embedded query. ``mode``: hybrid, vector or text (for benchmarks)."""
     excluded = [str(pk) for pk in KnowledgeSource.objects.filter(tenant_id=tenant_id, enabled=False).values_list("pk", flat=True)]
+    if language and not KnowledgeDocument.objects.filter(tenant_id=tenant_id, language=language, chunk_count__gt=0).exists():
+        # No content in that language at all: the filter would only hide every answer (and a short
+        # message's detected language is often wrong), so search everything; the assistant can translate.
+        language = None
     filters = _Filters(
         tenant_id=tenant_id,
         source_ids=_normalise_ids(source_ids),
@@ -290,7 +315,9 @@ def search(
         tenant: a Tenant (or its id); only its chunks are searched.
         query: the question, in natural language.
         k: how many chunks to return (1..50).
-        source_ids: only these sources; tags: chunks carrying any of these tags; language: ISO 639-1 code.
+        source_ids: only these sources; tags: chunks carrying any of these tags.
+        language: ISO 639-1 code; only chunks in that language, unless the tenant has no content in
+            that language at all (then the filter is ignored rather than hiding every answer).
         conversation_id: the conversation the question came from (kept with the recorded query).
         record: log the query and its best score for coverage reporting (the assistant sets it).
     Returns:

@@ -80,8 +80,13 @@ def test_filters_by_source_tags_and_language(tenant: Any, knowledge: dict[str, A
     only_shop = search(tenant=tenant, query=query, k=5, source_ids=[knowledge["shop"].pk])
     assert only_shop and all(r.source_name == "Help centre" for r in only_shop)
     assert all(r.source_name == "Internal" for r in search(tenant=tenant, query=query, tags=["internal"]))
-    assert search(tenant=tenant, query=query, language="de") == []
     assert search(tenant=tenant, query=query, language="en")
+    # no German content: the language filter is ignored rather than hiding every answer
+    assert search(tenant=tenant, query=query, language="de", k=1)[0].document_id == str(knowledge["returns"].pk)
+    german = index_text(
+        knowledge["shop"], "Rückgabe", "# Rückgabe\n\nBeschädigte Artikel erstatten wir vollständig, schicken Sie uns ein Foto."
+    )
+    assert {r.document_id for r in search(tenant=tenant, query=query, language="de")} == {str(german.pk)}
     assert search(tenant=tenant, query=query, source_ids=["not-a-uuid"]) == []
 
 
@@ -91,6 +96,21 @@ def test_other_tenants_knowledge_is_invisible(tenant: Any, other_tenant: Any, kn
     index_text(make_source(other_tenant, "Globex"), "Globex shipping", SHIPPING)
     results = search(tenant=tenant, query="how long does delivery take?", k=10)
     assert {r.source_name for r in results} <= {"Help centre", "Internal"}
+
+
+@pytest.mark.django_db
+class ReverseReranker:
+    def rerank(self, query: str, chunks: list[Any]) -> list[Any]:
+        return list(reversed(chunks))
+
+
+@pytest.mark.django_db
+def test_the_optional_reranker_reorders_the_fused_candidates(tenant: Any, knowledge: dict[str, Any], settings: Any) -> None:
+    plain = search(tenant=tenant, query="how long does delivery take?", k=3)
+    settings.KNOWLEDGE_RERANKER = "parley.knowledge.tests.test_retrieval.ReverseReranker"
+    reranked = search(tenant=tenant, query="how long does delivery take?", k=3)
+    assert reranked[0].chunk_id != plain[0].chunk_id
+    assert plain[0].chunk_id not in {r.chunk_id for r in reranked}  # 4 candidates reversed, 3 kept
 
 
 @pytest.mark.django_db
