@@ -27,5 +27,7 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     css: false,
     globals: true,
+    // CI boxes are small and shared; typing with user-event is slow under load.
+    testTimeout: 20_000,
   },
 });
