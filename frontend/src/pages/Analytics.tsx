@@ -303,6 +303,7 @@ export function Intelligence({ filters }: { filters: AnalyticsFilters }) {
         { type: "bar", name: "Conversations", data: points.map((p) => p.conversations ?? 0) },
         { type: "line", name: "Resolution rate", yAxisIndex: 1, data: points.map((p) => p.resolution_rate ?? null) },
         { type: "line", name: "AI resolution rate", yAxisIndex: 1, data: points.map((p) => p.ai_resolution_rate ?? null) },
+        { type: "line", name: "Negative sentiment share", yAxisIndex: 1, data: points.map((p) => p.negative_message_share ?? null) },
       ],
     }),
     [points],
@@ -328,7 +329,7 @@ export function Intelligence({ filters }: { filters: AnalyticsFilters }) {
       <QueryState query={summary} feature="Support metrics">
         <Metrics data={summary.data ?? {}} />
       </QueryState>
-      {points.length ? <LazyChart option={option} label="Conversations and resolution rates per day" /> : null}
+      {points.length ? <LazyChart option={option} label="Conversations, resolution rates and negative sentiment per day" /> : null}
       {ANALYTICS_SECTIONS.map(([slug, title, table]) => (
         <AnalyticsSection key={slug} slug={slug} title={title} table={table} filters={filters} />
       ))}

@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { Link, Route, Routes, useParams } from "react-router-dom";
+import { Link, Route, Routes, useNavigate, useParams } from "react-router-dom";
 import { listOf, type Page, request } from "../api/client";
 import { endpoints } from "../api/endpoints";
 import { useOptionalApi } from "../api/hooks";
@@ -221,6 +221,14 @@ function AssistantDetail() {
         json: testVersion ? { message: testText, version: Number(testVersion) } : { message: testText },
       }),
   });
+  const navigate = useNavigate();
+  const remove = useMutation({
+    mutationFn: () => request(path, { method: "DELETE" }),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: ["optional", endpoints.assistants] });
+      navigate("/assistants");
+    },
+  });
   const active = s(assistant.data?.active_version);
   const current = s(assistant.data?.instructions);
   return (
@@ -228,7 +236,17 @@ function AssistantDetail() {
       <p>
         <Link to="/assistants">← Assistants</Link>
       </p>
-      <h2>{s(assistant.data?.name)}</h2>
+      <div className="row">
+        <h2>{s(assistant.data?.name)}</h2>
+        <button
+          type="button"
+          className="link"
+          onClick={() => window.confirm(`Delete the assistant ${s(assistant.data?.name)}?`) && remove.mutate()}
+        >
+          Delete assistant
+        </button>
+      </div>
+      {remove.error ? <ErrorMessage error={remove.error} /> : null}
       <div className="grid-2">
         <section>
           <h3>Prompt (active version v{active})</h3>
