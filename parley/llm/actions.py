@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from functools import lru_cache
 
 import structlog
 
@@ -23,7 +22,6 @@ def call_cost(backend: BackendConfig, prompt_tokens: int, completion_tokens: int
     return (prompt + completion).quantize(Decimal("0.000001"))
 
 
-@lru_cache(maxsize=256)
 def _existing_tenant_id(tenant_id: str) -> uuid.UUID | None:
     from parley.accounts.models import Tenant
 

@@ -57,10 +57,14 @@ def record_execution(
     actor: str | None = None,
 ) -> ToolExecution:
     """Append one entry to the audit of tool use."""
+    tenant_id = getattr(context.tenant, "pk", None)
+    # a refused call may name another tenant's rows; the audit row only links rows of its own tenant
+    conversation = context.conversation if getattr(context.conversation, "tenant_id", None) == tenant_id else None
+    customer = context.customer if getattr(context.customer, "tenant_id", None) == tenant_id else None
     return ToolExecution.objects.create(
         tenant=context.tenant,
-        conversation=context.conversation,
-        customer=context.customer,
+        conversation=conversation,
+        customer=customer,
         pending_action=pending_action,
         assistant_id=str(context.assistant_id or "")[:64],
         tool=tool[:100],

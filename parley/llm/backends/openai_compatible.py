@@ -36,8 +36,8 @@ def to_openai_messages(messages: list[ChatMessage]) -> list[dict[str, Any]]:
             ]
         if message.role == "tool":
             item["tool_call_id"] = message.tool_call_id or ""
-        if message.name and message.role in ("user", "tool"):
-            item["name"] = message.name
+        if message.name and message.role == "user":
+            item["name"] = message.name  # tool messages carry tool_call_id only; strict servers reject a name there
         out.append(item)
     return out
 

@@ -114,5 +114,8 @@ def test_llm_calls_usage_listing_is_for_managers(configured: FakeLLMServer, tena
     admin = factories.api_client(tenant, "admin")
     assert admin.post("/api/v1/llm/infer/", BODY, format="json").status_code == 200
     rows = admin.get("/api/v1/llm-calls/?backend=default").json()["results"]
-    assert sorted((row["attempt"], row["outcome"], row["error_kind"]) for row in rows) == [(1, "error", "server_error"), (2, "ok", "")]
+    assert sorted((row["attempt"], row["outcome"], row["error_kind"]) for row in rows) == [
+        (1, "error", "server_error"),
+        (2, "ok", ""),
+    ]
     assert factories.api_client(tenant, "supervisor").get("/api/v1/llm-calls/").status_code == 403

@@ -96,7 +96,6 @@ def test_native_tool_call_round_trip(fake_llm: FakeLLMServer) -> None:
         "role": "tool",
         "content": '{"status": "shipped"}',
         "tool_call_id": "call_1",
-        "name": "get_order_status",
     }
 
 
