@@ -103,13 +103,19 @@ class OosCalibration:
 
 
 def calibrate_threshold(
-    labels: list[str], proba: np.ndarray, gold: list[str], *, target_in_scope_keep: float = 0.99
+    labels: list[str],
+    proba: np.ndarray,
+    gold: list[str],
+    *,
+    target_in_scope_keep: float = 0.99,
+    max_in_scope_drop: float = 0.01,
 ) -> OosCalibration:
     """Choose the out-of-scope threshold on validation predictions.
 
-    With out-of-scope examples in ``gold``: the threshold maximising the mean of in-scope accuracy
-    and out-of-scope recall. Without: the ``1 - target_in_scope_keep`` quantile of the confidence
-    of correctly classified validation examples (rejects about 1% of good answers).
+    With out-of-scope examples in ``gold``: the highest threshold that costs at most
+    ``max_in_scope_drop`` of in-scope accuracy (compared with no threshold), which catches as many
+    out-of-scope messages as that budget allows. Without: the ``1 - target_in_scope_keep`` quantile of
+    the confidence of correctly classified validation examples (rejects about 1% of good answers).
     """
     confidence = proba.max(axis=1)
     top = [labels[int(i)] for i in proba.argmax(axis=1)]
@@ -118,16 +124,14 @@ def calibrate_threshold(
     correct = np.asarray([t == g for t, g in zip(top, gold, strict=True)])
     top_is_oos = np.isin(np.asarray(top), list(OOS_LABELS))
     if is_oos.any() and (~is_oos).any():
-        best = OosCalibration(0.0, 0.0, 0.0, "balanced")
-        best_score = -1.0
-        for threshold in np.unique(np.concatenate([[0.0], np.round(confidence, 4)])):
+        base_in_acc = float((correct & ~top_is_oos)[~is_oos].mean())
+        best = OosCalibration(0.0, base_in_acc, float(top_is_oos[is_oos].mean()), "in_scope_budget")
+        for threshold in np.unique(np.round(confidence, 4)):
             rejected = top_is_oos | (confidence < threshold)
             in_acc = float((correct & ~rejected)[~is_oos].mean())
-            oos_rec = float(rejected[is_oos].mean())
-            score = (in_acc + oos_rec) / 2
-            if score > best_score + 1e-9:
-                best_score = score
-                best = OosCalibration(float(threshold), in_acc, oos_rec, "balanced")
+            if in_acc < base_in_acc - max_in_scope_drop - 1e-9:
+                break
+            best = OosCalibration(float(threshold), in_acc, float(rejected[is_oos].mean()), "in_scope_budget")
         return best
     good = confidence[correct & ~is_oos]
     threshold = float(np.quantile(good, 1 - target_in_scope_keep)) if len(good) else 0.0
