@@ -107,10 +107,25 @@ def reply_time_median(queryset: QuerySet[ConversationFact], *, business_hours: b
     return _round(row[0]) if row and row[0] is not None else None
 
 
+EXACT_REPLY_MEDIAN_MAX = 20_000
+
+
 def summary(queryset: QuerySet[ConversationFact], *, business_hours: bool = False) -> dict[str, Any]:
-    """Every support metric over ``queryset`` (one aggregate query plus the reply-time median)."""
-    result = _shape(queryset.aggregate(**_aggregates(business_hours)))
-    result["reply_time_median_s"] = reply_time_median(queryset, business_hours=business_hours)
+    """Every support metric over ``queryset`` (one aggregate query plus the reply-time median).
+
+    The reply-time median is exact (over every reply) up to ``EXACT_REPLY_MEDIAN_MAX`` conversations;
+    above that it is the median of the per-conversation medians, and ``reply_time_median_method`` says so.
+    """
+    aggregates = _aggregates(business_hours)
+    aggregates["reply_median_of_medians"] = Percentile("reply_median_s", 0.5)
+    row = queryset.aggregate(**aggregates)
+    result = _shape(row)
+    if row["conversations"] <= EXACT_REPLY_MEDIAN_MAX:
+        result["reply_time_median_s"] = reply_time_median(queryset, business_hours=business_hours)
+        result["reply_time_median_method"] = "exact"
+    else:
+        result["reply_time_median_s"] = _round(row["reply_median_of_medians"])
+        result["reply_time_median_method"] = "median_of_conversation_medians"
     result["business_hours"] = business_hours
     return result
 
