@@ -96,9 +96,10 @@ def _inbound(message: schemas.Message, names: dict[str, str], raw: dict[str, Any
         )
     elif message.type == "interactive" and message.interactive is not None:
         reply = message.interactive.button_reply or message.interactive.list_reply
-        if reply is None:
-            raise ValueError(f"unsupported interactive type {message.interactive.type!r}")
-        text, button_id, content_type = reply.title, reply.id, "button_reply"
+        if reply is None:  # e.g. a flow's nfm_reply: stored (raw kept) as unsupported, not refused
+            content_type = "unsupported"
+        else:
+            text, button_id, content_type = reply.title, reply.id, "button_reply"
     elif message.type == "button" and message.button is not None:
         text, button_id, content_type = message.button.text, message.button.payload, "button_reply"
     elif message.type == "location" and message.location is not None:

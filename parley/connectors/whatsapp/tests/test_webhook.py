@@ -217,3 +217,14 @@ def test_failed_status_records_the_reason(wa_channel: Any) -> None:
     outbound.refresh_from_db()
     assert outbound.delivery_status == DeliveryStatus.FAILED
     assert "131047" in outbound.delivery_error and "Re-engagement" in outbound.delivery_error
+
+
+@pytest.mark.django_db
+def test_an_unsupported_message_type_is_stored_not_refused(wa_channel: Any) -> None:
+    payload = load_fixture("whatsapp", "messages__interactive_button_reply")
+    message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
+    message["interactive"] = {"type": "nfm_reply", "nfm_reply": {"response_json": "{}", "body": "Sent", "name": "flow"}}
+    assert post_signed(URL, payload, APP_SECRET).status_code == 200
+    stored = Message.objects.get(channel=wa_channel)
+    assert stored.content_type == "unsupported"
+    assert stored.metadata["raw"]["interactive"]["type"] == "nfm_reply"
