@@ -21,9 +21,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --upgrade pip setuptools wheel $(PIP_QUIET)
-	$(BIN)/pip install torch==2.13.0 $(PIP_QUIET)
-	$(BIN)/pip install -e '.[dev]' $(PIP_QUIET)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel $(PIP_QUIET)
+	$(BIN)/pip install -q torch==2.13.0 $(PIP_QUIET)
+	$(BIN)/pip install -q -e '.[dev]' $(PIP_QUIET)
 	touch $@
 
 python-deps: $(VENV)/.installed
@@ -38,7 +38,7 @@ frontend: ## Install and build the dashboard and the widget (when present)
 	@for dir in frontend widget; do \
 		if [ -f $$dir/package.json ]; then \
 			echo "Building $$dir..."; \
-			(cd $$dir && { [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run build --silent); \
+			(cd $$dir && { [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm install --no-audit --no-fund --loglevel=error; } && npm run build --silent); \
 		fi; \
 	done
 
