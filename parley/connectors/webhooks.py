@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -28,7 +29,8 @@ DEFAULT_MAX_WEBHOOK_BYTES = 1024 * 1024
 
 def max_webhook_bytes() -> int:
     """The largest webhook body accepted (``PARLEY_MAX_WEBHOOK_BYTES``, default 1 MiB)."""
-    return int(getattr(settings, "MAX_WEBHOOK_BYTES", DEFAULT_MAX_WEBHOOK_BYTES))
+    configured = getattr(settings, "MAX_WEBHOOK_BYTES", None) or os.environ.get("PARLEY_MAX_WEBHOOK_BYTES")
+    return int(configured or DEFAULT_MAX_WEBHOOK_BYTES)
 
 
 def payload_id(body: bytes) -> str:
