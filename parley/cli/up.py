@@ -64,6 +64,7 @@ def up(host: str, port: int, no_demo: bool, concurrency: int) -> None:
     env["PARLEY_LOG_FORMAT"] = os.environ.get("PARLEY_CHILD_LOG_FORMAT", "json")
     env["PARLEY_LOG_LEVEL"] = os.environ.get("PARLEY_CHILD_LOG_LEVEL", "INFO")
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    env.setdefault("PARLEY_TORCH_THREADS", "1")
     supervisor = Supervisor(data_dir=directory, env=env, echo=click.echo)
     stopping = {"signal": 0}
 

@@ -39,6 +39,13 @@ def get_sentence_model() -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     with _lock:
+        threads = os.environ.get("PARLEY_TORCH_THREADS", "")
+        if threads:
+            # Web and worker processes embed one query at a time: one thread each avoids
+            # oversubscribing the cores (parley up sets 1); training commands keep torch's default.
+            import torch
+
+            torch.set_num_threads(max(1, int(threads)))
         from sentence_transformers import SentenceTransformer
 
         return SentenceTransformer(str(model_path()), local_files_only=True)
