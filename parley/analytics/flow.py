@@ -72,8 +72,10 @@ def turn_from_row(index: int, row: tuple[Any, ...]) -> Turn:
     score = analysis.get("sentiment_score")
     raw_labels = metadata.get("labels")
     labels: dict[str, Any] = raw_labels if isinstance(raw_labels, dict) else {}
-    # An imported dialogue's gold dialogue state (SGD's active intent) beats a model's guess.
-    intent = labels.get("intent") if isinstance(labels.get("intent"), str) else (analysis.get("intent") or None)
+    # An imported dialogue's gold annotation (SGD's active intent and acts) beats a model's guess; a
+    # gold-annotated turn without an intent ("thanks, that's all") expressed none, so it is no fallback.
+    gold = bool(labels.get("acts")) or isinstance(labels.get("intent"), str)
+    intent = labels.get("intent") if gold else (analysis.get("intent") or None)
     return Turn(
         index=index,
         message_id=str(message_id),
@@ -83,12 +85,12 @@ def turn_from_row(index: int, row: tuple[Any, ...]) -> Turn:
         text=text or "",
         intent=str(intent) if intent else None,
         intent_confidence=float(analysis.get("intent_confidence") or 0.0),
-        out_of_scope=bool(analysis.get("out_of_scope", False)) and not labels.get("intent"),
+        out_of_scope=bool(analysis.get("out_of_scope", False)) and not gold,
         sentiment=analysis.get("sentiment"),
         sentiment_score=float(score) if isinstance(score, int | float) else None,
         analysed=bool(analysis) or bool(labels.get("intent")),
         intent_checked=bool(labels.get("intent"))
-        or (bool(analysis) and "intent=none" not in str(analysis.get("model_version", ""))),
+        or (not gold and bool(analysis) and "intent=none" not in str(analysis.get("model_version", ""))),
         acts=acts,
         service=service,
         topic=str(analysis.get("topic") or ""),
@@ -111,7 +113,7 @@ def intent_sequence(turns: Sequence[Turn]) -> list[str]:
     """The customer's states in order, with consecutive repeats collapsed (unanalysed turns skipped)."""
     sequence: list[str] = []
     for turn in turns:
-        if not turn.from_customer or not turn.analysed:
+        if not turn.from_customer or not turn.analysed or not (turn.intent or turn.out_of_scope or turn.intent_checked):
             continue
         state = customer_state(turn)
         if not sequence or sequence[-1] != state:
@@ -137,7 +139,7 @@ def state_path(turns: Sequence[Turn], outcome: str, handed_over_at: datetime | N
         if not handover_placed and handed_over_at is not None and turn.created_at >= handed_over_at:
             path.append(HANDOVER)
             handover_placed = True
-        if turn.from_customer and turn.analysed:
+        if turn.from_customer and turn.analysed and (turn.intent or turn.out_of_scope or turn.intent_checked):
             state = customer_state(turn)
             if path[-1] != state:
                 path.append(state)
