@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -73,10 +74,13 @@ def artifacts_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def parley_server() -> Iterator[ParleyServer]:
-    """Start ``parley up --port <free>`` on its own embedded services (``.parley-test-e2e``) and wait for /healthz."""
+    """Start ``parley up --port <free>`` on its own embedded services (a fresh data dir) and wait for /healthz."""
     if not (REPO_DIR / "frontend" / "dist" / "index.html").exists():
         pytest.fail("the dashboard is not built: run `make frontend` first")
-    data_dir = Path(os.environ.get("PARLEY_E2E_DATA_DIR", REPO_DIR / ".parley-test-e2e")).resolve()
+    # A fresh data dir per session (unless one is named): leftovers of earlier runs must not leak into
+    # assertions, and two concurrent runs must not share (and stop) each other's embedded services.
+    named = os.environ.get("PARLEY_E2E_DATA_DIR")
+    data_dir = Path(named).resolve() if named else Path(tempfile.mkdtemp(prefix=".parley-test-e2e-", dir=REPO_DIR))
     data_dir.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     env = dict(os.environ)
@@ -127,6 +131,8 @@ def parley_server() -> Iterator[ParleyServer]:
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
         log_file.close()
+        if not named:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
