@@ -68,12 +68,22 @@ def run_turn(message_id: str) -> str:
         trace.refresh_from_db()
         if trace.status in (TurnStatus.DONE, TurnStatus.SKIPPED):
             return "duplicate"
+        if _answers_csat_survey(message):
+            actions.finish_trace(trace=trace, status=TurnStatus.SKIPPED, outcome="csat_answer")
+            return "csat_answer"
         return Turn(message, trace).run()
     finally:
         try:
             lock.release()
         except LockError:
             log.warning("turn_lock_expired", conversation_id=str(message.conversation_id))
+
+
+def _answers_csat_survey(message: Message) -> bool:
+    """A 1-5 reply to a pending satisfaction survey is recorded by analytics and needs no assistant turn."""
+    from parley.analytics.csat import capture_csat_answer
+
+    return capture_csat_answer(message)
 
 
 def give_up(message_id: str, *, error: str) -> None:

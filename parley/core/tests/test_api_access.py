@@ -43,12 +43,12 @@ def _other_tenant_objects(other: Any) -> dict[type, Any]:
         Assistant: Assistant.objects.create(tenant=other, name="Globex bot"),
         **commerce_area_objects(other, conversation),
         **llm_area_objects(other),
-        **analytics_objects(other, conversation),
+        AuditEvent: AuditEvent.objects.create(tenant=other, actor="admin@globex.test", action="globex.secret"),
         **tools_area_objects(other, conversation),
+        **analytics_objects(other, conversation),
         **assistant_area_objects(other, conversation, message, user),
         **intelligence_objects(other),
         **knowledge_objects(other),
-        AuditEvent: AuditEvent.objects.create(tenant=other, actor="admin@globex.test", action="globex.secret"),
     }
 
 

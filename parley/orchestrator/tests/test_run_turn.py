@@ -236,3 +236,26 @@ def test_a_turn_that_fails_for_good_hands_over_instead_of_dropping(shop: dict[st
     from parley.core.models import DeadLetter
 
     assert DeadLetter.objects.filter(task_name="parley.orchestrator.run_turn").exists()
+
+
+@pytest.mark.django_db
+def test_a_rating_that_answers_a_pending_survey_is_recorded_not_answered(shop: dict[str, Any]) -> None:
+    from parley.analytics import actions as analytics_actions
+    from parley.analytics.models import CsatStatus
+
+    channel = shop["channel"]
+    question = say(channel, "How long does a refund take to reach my card?", sender="cust-csat")
+    conversation = conversation_actions.update_conversation(
+        conversation=question.conversation, changes={"status": "resolved"}, actor="agent@acme.test"
+    )
+    survey = analytics_actions.send_csat_survey(conversation)
+    assert survey is not None
+
+    rating = say(channel, "5", sender="cust-csat")
+
+    survey.refresh_from_db()
+    assert survey.status == CsatStatus.ANSWERED and survey.score == 5
+    assert replies(rating) == []
+    assert TurnTrace.objects.get(message=rating).outcome == "csat_answer"
+    follow_up = say(channel, "Where is my order #1001?", sender="cust-csat")
+    assert replies(follow_up), "a real question after the rating is answered"
