@@ -60,16 +60,24 @@ def main() -> None:
     services = setup_django("bench-api")
     key = seed(args.conversations)
     port = free_port()
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="parley.config.settings", PARLEY_LOG_LEVEL="WARNING",
-               PYTHONPATH=f"{REPO}:{REPO / 'bench'}")
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="parley.config.settings",
+        PARLEY_LOG_LEVEL="WARNING",
+        PYTHONPATH=f"{REPO}:{REPO / 'bench'}",
+    )
     server = subprocess.Popen(
-        [sys.executable, "-c",
-         "import os; os.environ['DJANGO_SETTINGS_MODULE']='parley.config.settings';"
-         "from django.conf import settings; import django;"
-         "django.setup(); settings.ROOT_URLCONF='_bench_urls';"
-         "import uvicorn; from parley.config.asgi import application;"
-         f"uvicorn.run(application, host='127.0.0.1', port={port}, log_level='warning', access_log=False, lifespan='off')"],
-        env=env, cwd=REPO,
+        [
+            sys.executable,
+            "-c",
+            "import os; os.environ['DJANGO_SETTINGS_MODULE']='parley.config.settings';"
+            "from django.conf import settings; import django;"
+            "django.setup(); settings.ROOT_URLCONF='_bench_urls';"
+            "import uvicorn; from parley.config.asgi import application;"
+            f"uvicorn.run(application, host='127.0.0.1', port={port}, log_level='warning', access_log=False, lifespan='off')",
+        ],
+        env=env,
+        cwd=REPO,
     )
     try:
         deadline = time.time() + 60
@@ -94,17 +102,19 @@ def main() -> None:
         services.stop()
     api_rps = api_count / args.seconds
     bare_rps = bare_count / args.seconds
-    emit({
-        "bench": "api_throughput",
-        "endpoint": "GET /api/v1/conversations/ (page of 50)",
-        "rps": round(api_rps, 1),
-        "latency_ms": summary(api_lat),
-        "baseline": "bare Django view, same server",
-        "baseline_rps": round(bare_rps, 1),
-        "baseline_latency_ms": summary(bare_lat),
-        "ratio": round(api_rps / bare_rps, 3),
-        "target_ratio": 0.5,
-    })
+    emit(
+        {
+            "bench": "api_throughput",
+            "endpoint": "GET /api/v1/conversations/ (page of 50)",
+            "rps": round(api_rps, 1),
+            "latency_ms": summary(api_lat),
+            "baseline": "bare Django view, same server",
+            "baseline_rps": round(bare_rps, 1),
+            "baseline_latency_ms": summary(bare_lat),
+            "ratio": round(api_rps / bare_rps, 3),
+            "target_ratio": 0.5,
+        }
+    )
 
 
 if __name__ == "__main__":

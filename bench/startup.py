@@ -28,7 +28,10 @@ def start_and_wait(data_dir: Path, port: int, timeout: float = 240) -> tuple[flo
     started = time.perf_counter()
     process = subprocess.Popen(
         [str(REPO / ".venv" / "bin" / "parley"), "up", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
     )
     while time.perf_counter() - started < timeout:
         if process.poll() is not None:
@@ -78,15 +81,17 @@ def main() -> None:
         baseline = services_only(data_dir)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
-    emit({
-        "bench": "startup",
-        "cold_start_s": round(cold, 2),
-        "warm_start_s": round(warm, 2),
-        "stop_s": round(max(cold_stop, warm_stop), 2),
-        "baseline": "embedded PostgreSQL + Redis only (warm)",
-        "baseline_s": round(baseline, 2),
-        "ratio_warm_to_baseline": round(warm / baseline, 2) if baseline else None,
-    })
+    emit(
+        {
+            "bench": "startup",
+            "cold_start_s": round(cold, 2),
+            "warm_start_s": round(warm, 2),
+            "stop_s": round(max(cold_stop, warm_stop), 2),
+            "baseline": "embedded PostgreSQL + Redis only (warm)",
+            "baseline_s": round(baseline, 2),
+            "ratio_warm_to_baseline": round(warm / baseline, 2) if baseline else None,
+        }
+    )
 
 
 if __name__ == "__main__":
