@@ -37,12 +37,12 @@ TEXT_RRF_WEIGHT = 0.15
 #: At most this many chunks matching some query term are ranked (bounds full-text work on large bases).
 TEXT_OR_SCAN_CAP = 2000
 #: HNSW candidate list size (pgvector ``hnsw.ef_search``); higher = better recall, slower.
-EF_SEARCH = 100
+EF_SEARCH = 200
 #: Below this calibrated score a question counts as weakly answered in coverage reports.
 WEAK_SCORE = 0.5
 # Calibration of cosine similarity to a 0..1 relevance: a logistic curve centred where MiniLM
-# similarities stop meaning "about the same thing" (fitted on a validation split of Bitext, see
-# bench/retrieval_quality.py --calibrate).
+# similarities stop meaning "about the same thing". The centre and slope are set by hand from the
+# score distributions bench/retrieval_quality.py prints; they are not yet fitted on data.
 _CALIBRATION_CENTRE = 0.42
 _CALIBRATION_SLOPE = 12.0
 _TEXT_WEIGHT = 0.15
