@@ -144,6 +144,10 @@ def run_llm(
     if not any(getattr(spec, "name", "") == HANDOVER_TOOL for spec in tools):
         tools.append(types.ToolSpec(**HANDOVER_SPEC))
     turn = LLMTurn(decision=Decision(kind="none"))
+    tool_service = optional_module("parley.tools.service")
+    # Invalid tool calls (unknown tool, not allowed, arguments off-schema) get one repair round from the
+    # router, then its safe fallback; nothing invalid reaches run_tool.
+    validator = tool_service.tool_call_validator([spec.name for spec in tools]) if tool_service is not None else None
     for _step in range(max_steps):
         remaining = deadline - time.monotonic()
         if remaining <= 0.05:
@@ -151,7 +155,9 @@ def run_llm(
         step_routing = routing.model_copy(update={"timeout_s": min(float(routing.timeout_s), remaining)})
         request = types.LLMRequest(messages=messages, tools=tools, routing=step_routing, **ids)
         try:
-            response = router.complete(request)
+            response = (
+                router.complete_with_tool_validation(request, validator) if validator is not None else router.complete(request)
+            )
         except Exception as exc:  # LLMUnavailable or anything unexpected: the fallback answers instead
             raise LLMFailed(f"llm: {type(exc).__name__}: {exc}") from exc
         turn.llm_calls.append(

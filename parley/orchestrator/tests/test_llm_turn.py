@@ -108,3 +108,21 @@ def test_consecutive_low_confidence_turns_hand_over(shop: dict[str, Any], fake_l
     second = say(shop["channel"], "the quux frobnicator again")
     trace = TurnTrace.objects.get(message=second)
     assert trace.outcome == "handover" and trace.handover_reason == "low_confidence"
+
+
+@pytest.mark.django_db
+def test_an_invalid_tool_call_gets_one_repair_round_and_never_runs(shop: dict[str, Any], fake_llm: Any) -> None:
+    update_assistant(assistant=shop["assistant"], data={"llm": llm_settings(fake_llm)}, actor="test")
+    first = say(shop["channel"], "hello")
+    make_order(first.conversation.customer, "1001")
+    fake_llm.enqueue(
+        FakeReply.tool_call("get_order_status", {"order": 1001, "drop_table": True}),  # off-schema arguments
+        FakeReply.tool_call("get_order_status", {"order_number": "1001"}),  # the repaired call
+        FakeReply.text("Order #1001 shipped."),
+    )
+    message = say(shop["channel"], "status of order 1001?")
+    assert last_reply(message).text == "Order #1001 shipped."
+    trace = TurnTrace.objects.get(message=message)
+    assert [(call["name"], call["arguments"]) for call in trace.tool_calls] == [("get_order_status", {"order_number": "1001"})]
+    feedback = fake_llm.requests[-2].body["messages"][-1]  # the repair round tells the model what was wrong
+    assert feedback["role"] == "tool" and feedback["content"].startswith("ERROR: this call was not executed")
