@@ -43,7 +43,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def _close_celery_result_consumer() -> None:
     """Stop Celery's result listener first, or it spends 20 s reconnecting to the Redis we stop."""
     import contextlib
+    import gc
 
+    # Finalise forgotten AsyncResults now: their __del__ unsubscribes from Redis, which must still be up.
+    gc.collect()
     with contextlib.suppress(Exception):
         from parley.config.celery import app
 
