@@ -212,6 +212,22 @@ def _customer_spoke_since(pending: PendingAction) -> bool:
     ).exists()
 
 
+def _record_confirm_phase(
+    context: ToolContext, pending: Any, arguments: dict[str, Any], started: float, result: ToolResult, **extra: Any
+) -> None:
+    """Audit one outcome of the confirmation step of a pending action."""
+    actions.record_execution(
+        context=context,
+        tool=pending.tool,
+        arguments=arguments,
+        result=result,
+        started=started,
+        phase="confirm",
+        pending_action=pending,
+        **extra,
+    )
+
+
 def confirm_pending_action(pending_action_id: Any, context: ToolContext, *, confirmed: bool) -> ToolResult:
     """Apply the customer's answer to a pending money action.
 
@@ -296,16 +312,7 @@ def confirm_pending_action(pending_action_id: Any, context: ToolContext, *, conf
                 message="That request expired. Please ask again if you still want it.",
                 pending_action_id=str(pending.pk),
             )
-            actions.record_execution(
-                context=context,
-                tool=pending.tool,
-                arguments=arguments,
-                result=result,
-                started=started,
-                phase="confirm",
-                pending_action=pending,
-                error="expired",
-            )
+            _record_confirm_phase(context, pending, arguments, started, result, error="expired")
             return result
         if not confirmed:
             pending.status = PendingActionStatus.CANCELLED
@@ -315,15 +322,7 @@ def confirm_pending_action(pending_action_id: Any, context: ToolContext, *, conf
             result = ToolResult(
                 status="ok", data={"cancelled": True}, message="Okay, I have cancelled that.", pending_action_id=str(pending.pk)
             )
-            actions.record_execution(
-                context=context,
-                tool=pending.tool,
-                arguments=arguments,
-                result=result,
-                started=started,
-                phase="confirm",
-                pending_action=pending,
-            )
+            _record_confirm_phase(context, pending, arguments, started, result)
             return result
         pending.confirmed_at = now
         if pending.requires_approval:
@@ -335,16 +334,7 @@ def confirm_pending_action(pending_action_id: Any, context: ToolContext, *, conf
                 message="Thanks. A member of our team needs to approve this; we'll message you here as soon as they have.",
                 pending_action_id=str(pending.pk),
             )
-            actions.record_execution(
-                context=context,
-                tool=pending.tool,
-                arguments=arguments,
-                result=result,
-                started=started,
-                phase="confirm",
-                pending_action=pending,
-                approved_by="customer",
-            )
+            _record_confirm_phase(context, pending, arguments, started, result, approved_by="customer")
             actions.note_for_agents(
                 pending,
                 f"Approval needed: {pending.summary} (confirmed by the customer). Approve or reject it in pending actions.",
