@@ -103,6 +103,8 @@ def test_keyboard_reply_private_note_and_resolve(logged_in_page: Any, api_sessio
     page.keyboard.type(note)
     page.get_by_role("button", name="Add note").click()
     page.get_by_test_id("messages").get_by_text(note).wait_for()
+    # Each send empties the composer at once: the note never carries the reply's text along.
+    assert page.locator("#composer").input_value() == ""
 
     stored = api_session.get(f"/api/v1/conversations/{conversation_id}/messages/?page_size=500").json()["results"]
     by_text = {m["text"]: m for m in stored}

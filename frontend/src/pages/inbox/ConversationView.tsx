@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useEffect, useRef, useState } from "react";
+import { type Dispatch, type FormEvent, type SetStateAction, useEffect, useRef, useState } from "react";
 import { useParams } from "react-router-dom";
 import { ApiError, type Conversation, type Message, request } from "../../api/client";
 import { endpoints } from "../../api/endpoints";
@@ -234,7 +234,15 @@ export function MessageStream({ messages, loading, error }: { messages: Message[
   );
 }
 
-function Composer({ conversation, text, setText }: { conversation: Conversation; text: string; setText: (text: string) => void }) {
+function Composer({
+  conversation,
+  text,
+  setText,
+}: {
+  conversation: Conversation;
+  text: string;
+  setText: Dispatch<SetStateAction<string>>;
+}) {
   const [isPrivate, setPrivate] = useState(false);
   const [cannedOpen, setCannedOpen] = useState(false);
   const reply = useReply(conversation.id);
@@ -256,7 +264,11 @@ function Composer({ conversation, text, setText }: { conversation: Conversation;
   const submit = (event?: FormEvent) => {
     event?.preventDefault();
     if (!text.trim()) return;
-    reply.mutate({ text: text.trim(), is_private: isPrivate }, { onSuccess: () => setText("") });
+    // Clear the composer at once, so what the agent types next is never wiped by a late success;
+    // on failure the draft comes back (unless a new one was started meanwhile).
+    const draft = text.trim();
+    setText("");
+    reply.mutate({ text: draft, is_private: isPrivate }, { onError: () => setText((current) => current || draft) });
   };
   const useCanned = (canned: CannedResponse) => {
     setText(fillTemplate(canned.text, conversation));
