@@ -44,3 +44,19 @@ class CustomerIdentity(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.channel_type}:{self.external_id}"
+
+
+class CustomerNote(TenantScopedModel):
+    """A note a team member wrote about a customer (shown on the Customer 360 page)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField()
+    author = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    author_name = models.CharField(max_length=200, blank=True, help_text="Who wrote it (user e-mail or API key label).")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["tenant", "customer", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.text[:50]
