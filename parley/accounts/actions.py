@@ -109,3 +109,30 @@ def revoke_api_key(*, api_key: ApiKey, actor: str) -> ApiKey:
         api_key.save(update_fields=["revoked_at", "updated_at"])
         record_audit_event(tenant=api_key.tenant, actor=actor, action="apikey.revoked", target=api_key)
     return api_key
+
+
+def set_business_hours(*, tenant: Tenant, config: dict[str, object] | None, actor: str) -> Tenant:
+    """Store the tenant's business hours (``Tenant.settings["business_hours"]``), or remove them.
+
+    Args:
+        tenant: the tenant.
+        config: ``{"timezone", "hours", "holidays"}`` already validated by the caller; None means
+            "always open" (the setting is removed).
+        actor: who changed it (for the audit log).
+
+    Returns:
+        The tenant with its settings saved.
+    """
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        settings = dict(locked.settings or {})
+        if config is None:
+            settings.pop("business_hours", None)
+        else:
+            settings["business_hours"] = config
+        locked.settings = settings
+        locked.save(update_fields=["settings", "updated_at"])
+        record_audit_event(
+            tenant=locked, actor=actor, action="tenant.business_hours_changed", target=locked, data={"business_hours": config}
+        )
+    return locked
