@@ -107,7 +107,7 @@ def _import_chunk(
         ]
         first_customer = next((t.text for t in dialogue.turns if t.speaker == "customer"), dialogue.turns[0].text)
         first_response = next(
-            (stamps[i] for i, t in enumerate(dialogue.turns) if t.speaker == "agent" and i > 0),
+            (stamps[i] for i, t in enumerate(dialogue.turns) if t.speaker in ("agent", "assistant") and i > 0),
             None,
         )
         customer_stamps = [stamps[i] for i, t in enumerate(dialogue.turns) if t.speaker == "customer"]
@@ -136,7 +136,11 @@ def _import_chunk(
                     conversation=conversation,
                     channel=channel,
                     direction=Direction.INBOUND if inbound else Direction.OUTBOUND,
-                    sender_type={"customer": SenderType.CUSTOMER, "agent": SenderType.AGENT}.get(turn.speaker, SenderType.SYSTEM),
+                    sender_type={
+                        "customer": SenderType.CUSTOMER,
+                        "agent": SenderType.AGENT,
+                        "assistant": SenderType.ASSISTANT,
+                    }.get(turn.speaker, SenderType.SYSTEM),
                     text=preprocess(turn.text, mask=True) if mask else turn.text,
                     external_id=f"{format}:{dialogue.id}:{index}"[:255],
                     delivery_status=DeliveryStatus.RECEIVED if inbound else DeliveryStatus.DELIVERED,

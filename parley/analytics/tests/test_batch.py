@@ -7,7 +7,11 @@ from typing import Any
 
 import pytest
 
+from parley.analytics.agents import agent_performance
 from parley.analytics.batch import analyse_tenant
+from parley.analytics.interface import AnalyticsFilter
+from parley.analytics.metrics.query import filtered_facts
+from parley.analytics.metrics.support import summary
 from parley.analytics.models import ConversationFact, DailyRollup
 from parley.analytics.tests.helpers import analysis, build
 
@@ -34,9 +38,15 @@ def test_imported_sgd_dialogues_get_states_acts_and_rollups(tenant: Any) -> None
     assert all(f.act_path and f.act_path[0].startswith("USER:") for f in facts)
     # SGD's gold dialogue state names the intents (e.g. FindRestaurants, ReserveRestaurant).
     assert all(f.intent_path and f.intent_path[0][0].isupper() for f in facts)
-    # The importer stores SGD's SYSTEM side as agent replies, so these count as resolved by an agent.
-    assert all(f.outcome == "resolved_by_agent" and f.reply_count > 0 for f in facts)
+    # SGD's SYSTEM side is an automated assistant: its replies are assistant turns, not a human agent's.
+    assert all(f.outcome == "resolved_by_ai" and f.reply_count > 0 for f in facts)
+    assert all(f.assistant_messages > 0 and f.agent_messages == 0 and not f.handed_over for f in facts)
     assert DailyRollup.objects.filter(tenant=tenant, dimension="all").exists()
+    metrics = summary(filtered_facts(tenant, AnalyticsFilter(source="sgd")))
+    assert metrics["handover_rate"] == 0.0 and metrics["deflection_rate"] == 1.0 and metrics["ai_resolution_rate"] == 1.0
+    # No human agent shows up in agent performance; the dialogues count for the (unnamed) assistant.
+    rows = agent_performance(filtered_facts(tenant, AnalyticsFilter(source="sgd")))
+    assert [(r["kind"], r["conversations"]) for r in rows] == [("assistant", 5)]
 
 
 @pytest.mark.django_db(transaction=True)

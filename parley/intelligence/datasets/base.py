@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-Speaker = Literal["customer", "agent", "system"]
+Speaker = Literal["customer", "agent", "assistant", "system"]  # assistant: an automated system side (SGD)
 
 
 class DatasetError(ValueError):

@@ -42,7 +42,8 @@ def _turn(raw: dict[str, Any]) -> Turn:
     labels: dict[str, Any] = {"acts": acts, "slots": slots, "services": services}
     if intent:
         labels["intent"] = intent
-    return Turn("customer" if speaker_raw == "USER" else "agent", text, labels=labels)
+    # SGD's SYSTEM side is an automated assistant, not a human agent.
+    return Turn("customer" if speaker_raw == "USER" else "assistant", text, labels=labels)
 
 
 @register("sgd", "Schema-Guided Dialogue (dialogues_*.json files or their folder)")
