@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 import structlog
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from pydantic import BaseModel, ConfigDict, Field
+
+from parley.realtime.publish import group_send
 
 log = structlog.get_logger(__name__)
 
@@ -73,12 +73,9 @@ def send_event_on_commit(event: Event, groups: list[str]) -> None:
     payload = event.model_dump(mode="json")
 
     def publish() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
         for group in groups:
             try:
-                async_to_sync(layer.group_send)(group, {"type": "parley.event", "event": payload})
+                group_send(group, {"type": "parley.event", "event": payload})
             except Exception:
                 log.warning("realtime_publish_failed", group=group, event_type=event.type, exc_info=True)
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-
 from parley.connectors.base import (
     ChannelEvent,
     DeliveryError,
@@ -21,6 +18,7 @@ from parley.connectors.base import (
     OutboundMessage,
     WebhookRejected,
 )
+from parley.realtime.publish import group_send
 
 
 class WebchatConnector:
@@ -39,17 +37,16 @@ class WebchatConnector:
         from parley.connectors.webchat.service import visitor_group, visitor_message
         from parley.conversations.models import Message
 
-        layer = get_channel_layer()
-        if layer is None:
-            raise DeliveryError("no channel layer configured", retryable=False)
         stored = Message.objects.select_related("sender_user").prefetch_related("attachments").get(pk=message.message_id)
         frame = {"type": "message", "message": {**visitor_message(stored), "delivery_status": "delivered"}}
         try:
-            async_to_sync(layer.group_send)(
+            published = group_send(
                 visitor_group(channel.id, message.recipient_external_id), {"type": "webchat.frame", "frame": frame}
             )
         except Exception as exc:  # Redis unavailable: retry later
             raise DeliveryError(f"channel layer unavailable: {type(exc).__name__}", retryable=True) from exc
+        if not published:
+            raise DeliveryError("no channel layer configured", retryable=False)
         return DeliveryResult(provider_message_id=f"webchat:{message.message_id}", status="delivered")
 
     def fetch_media(self, channel: Any, attachment: InboundAttachment) -> MediaFile | None:

@@ -297,13 +297,11 @@ def mark_read(channel: Channel, visitor_id: str, message_id: str) -> int:
 
 def push_to_visitor(channel: Channel, visitor_id: str, frame: dict[str, Any]) -> None:
     """Send a protocol frame to every open socket of the visitor (after the current commit)."""
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
     from django.db import transaction
 
+    from parley.realtime.publish import group_send
+
     def push() -> None:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(visitor_group(channel.id, visitor_id), {"type": "webchat.frame", "frame": frame})
+        group_send(visitor_group(channel.id, visitor_id), {"type": "webchat.frame", "frame": frame})
 
     transaction.on_commit(push)
