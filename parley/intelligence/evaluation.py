@@ -266,3 +266,58 @@ def evaluate_model(
         summary=summary,
         model_name=name,
     )
+
+
+def confusion_summary(
+    gold: list[str], predicted: list[str], *, max_labels: int = 12, max_pairs: int = 15, worst_labels: int = 30
+) -> dict[str, Any]:
+    """A compact confusion report stored with a model version (the dashboard draws it as a heatmap).
+
+    A full matrix over 150 intents is unreadable and large, so this keeps the labels most involved
+    in mistakes: the sub-matrix over those (rows gold, columns predicted, counts), the most frequent
+    gold → predicted confusions, and per-label results of the labels with the lowest F1.
+
+    Args:
+        gold: the true labels of the report split.
+        predicted: the model's labels (``"oos"`` for rejected messages).
+        max_labels: size of the sub-matrix.
+        max_pairs: how many confusions to list.
+        worst_labels: how many per-label rows to keep (lowest F1 first).
+
+    Returns:
+        ``{"labels", "matrix", "worst", "errors", "n", "total_labels"}`` plus ``per_label``.
+    """
+    gold_n = [OOS if g in OOS_LABELS else g for g in gold]
+    pred_n = [OOS if p in OOS_LABELS else p for p in predicted]
+    support = Counter(gold_n)
+    pairs = Counter((g, p) for g, p in zip(gold_n, pred_n, strict=True) if g != p)
+    involvement: Counter[str] = Counter()
+    for (g, p), count in pairs.items():
+        involvement[g] += count
+        involvement[p] += count
+    chosen: list[str] = []
+    for (g, p), _ in pairs.most_common():
+        for label in (g, p):
+            if label not in chosen and len(chosen) < max_labels:
+                chosen.append(label)
+        if len(chosen) >= max_labels:
+            break
+    chosen.sort(key=lambda label: (-involvement[label], label))
+    if not chosen:  # no mistakes at all: show the biggest labels' (diagonal) counts
+        chosen = [label for label, _ in support.most_common(max_labels)]
+    cells = Counter(zip(gold_n, pred_n, strict=True))
+    matrix = [[cells[(g, p)] for p in chosen] for g in chosen]
+    per_label = per_label_report(gold_n, pred_n)
+    worst_first = sorted(per_label.items(), key=lambda item: (item[1]["f1-score"], -item[1]["support"]))
+    return {
+        "n": len(gold_n),
+        "errors": sum(pairs.values()),
+        "total_labels": len(set(gold_n) | set(pred_n)),
+        "labels": chosen,
+        "matrix": matrix,
+        "worst": [
+            {"gold": g, "predicted": p, "count": count, "share_of_gold": round(count / max(1, support[g]), 4)}
+            for (g, p), count in pairs.most_common(max_pairs)
+        ],
+        "per_label": dict(worst_first[:worst_labels]),
+    }

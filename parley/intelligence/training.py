@@ -19,7 +19,7 @@ import numpy as np
 
 from parley.intelligence.artefacts import Manifest, data_fingerprint
 from parley.intelligence.datasets import LabelledText, load
-from parley.intelligence.evaluation import OOS, intent_metrics
+from parley.intelligence.evaluation import OOS, confusion_summary, intent_metrics
 from parley.intelligence.heads import LinearHead
 from parley.intelligence.intent import OOS_LABELS, FastIntentModel, calibrate_threshold, decide
 from parley.intelligence.preprocessing import stratified_split
@@ -55,7 +55,7 @@ class TrainResult:
             "labels": len(self.manifest.labels),
             "training_seconds": round(self.manifest.training_seconds, 1),
             "params": {k: v for k, v in self.manifest.params.items() if k != "grid"},
-            **self.manifest.metrics,
+            **{k: v for k, v in self.manifest.metrics.items() if not isinstance(v, dict | list)},
         }
 
 
@@ -188,6 +188,7 @@ def train_intent(
     predicted, confidences = oos_predictions(head.labels, proba, threshold if report_has_oos else 0.0)
     metrics = intent_metrics(gold, predicted, confidences)
     metrics["split"] = splits.report_name
+    metrics["confusion"] = confusion_summary(gold, predicted)
     # the live rejection rate on in-scope messages when the threshold also applies (BANKING77-style data)
     if not report_has_oos:
         rejected, _ = oos_predictions(head.labels, proba, threshold)
@@ -287,6 +288,7 @@ def train_sentiment(
         "macro_f1": round(float(f1_score(gold, predicted, average="macro", zero_division=0)), 4),
         "vader_macro_recall": round(float(recall_score(gold, vader, average="macro", zero_division=0)), 4),
         "vader_accuracy": round(float(np.mean([g == p for g, p in zip(gold, vader, strict=True)])), 4),
+        "confusion": confusion_summary(gold, predicted),
     }
     manifest = Manifest(
         kind="sentiment",
