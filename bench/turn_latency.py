@@ -1,5 +1,6 @@
 """Assistant turn latency: time from the stored inbound message to the stored reply (database timestamps),
-through a real Celery worker, p50/p95 over N messages (knowledge questions and order look-ups):
+through a real Celery worker set up like `parley up`'s live worker (the webhooks, assistant and outbound
+queues; two concurrent slots), p50/p95 over N messages (knowledge questions and order look-ups):
 
 - with the built-in retrieval responder;
 - with an OpenAI-compatible stub (parley/testing/fake_llm.py) that answers after a fixed delay; the
@@ -95,7 +96,7 @@ def main() -> None:
     from _assistant_shop import make_shop
     from celery.contrib.testing.worker import start_worker
 
-    from parley.config.celery import QUEUE_NAMES, app
+    from parley.config.celery import LIVE_QUEUES, QUEUE_NAMES, app
     from parley.llm.router import complete
     from parley.llm.types import BackendConfig, ChatMessage, LLMRequest, RoutingConfig
     from parley.testing.fake_llm import FakeLLMServer, FakeReply
@@ -117,7 +118,7 @@ def main() -> None:
             for queue in QUEUE_NAMES:
                 connection.default_channel.queue_purge(queue)
         with start_worker(
-            app, pool="solo", concurrency=1, perform_ping_check=False, queues=list(QUEUE_NAMES), loglevel="WARNING"
+            app, pool="threads", concurrency=2, perform_ping_check=False, queues=list(LIVE_QUEUES), loglevel="WARNING"
         ):
             run(retrieval_shop, 4, "warm-rr")  # load models, warm caches
             run(llm_shop, 2, "warm-llm")

@@ -17,13 +17,29 @@ from parley.config.env import data_dir
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address the web server listens on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port of the web server.")
 @click.option("--no-demo", is_flag=True, help="Do not create the demo tenant and its data.")
-@click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 64), help="Celery worker processes.")
-def up(host: str, port: int, no_demo: bool, concurrency: int) -> None:
+@click.option(
+    "--concurrency",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes of the live worker (webhooks, assistant turns, deliveries).",
+)
+@click.option(
+    "--bulk-concurrency",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes of the bulk worker (embeddings, analytics, everything else).",
+)
+def up(host: str, port: int, no_demo: bool, concurrency: int, bulk_concurrency: int) -> None:
     """Start the whole platform and keep it running until Ctrl-C.
 
     Uses DATABASE_URL / REDIS_URL when set, otherwise embedded PostgreSQL + pgvector and Redis in
-    PARLEY_DATA_DIR (default ./.parley). Exits non-zero if the port is taken or a service fails.
+    PARLEY_DATA_DIR (default ./.parley). Two Celery workers: a live one (webhooks, assistant turns,
+    deliveries) and a bulk one (embeddings, analytics, the rest). Exits non-zero if the port is taken or
+    a service fails.
     """
+    from parley.config.celery import BULK_QUEUES, LIVE_QUEUES
     from parley.runtime.supervisor import (
         StartupError,
         Supervisor,
@@ -34,6 +50,7 @@ def up(host: str, port: int, no_demo: bool, concurrency: int) -> None:
         web_command,
         worker_answers,
         worker_command,
+        worker_node,
     )
 
     started = time.monotonic()
@@ -86,10 +103,13 @@ def up(host: str, port: int, no_demo: bool, concurrency: int) -> None:
 
             seed_demo()
             done(since)
-        since = step("Celery worker")
-        worker = supervisor.start("worker", worker_command(concurrency))
-        supervisor.wait_until(worker, lambda: worker_answers(env), timeout=90)
-        done(since, f"log: {worker.log_path}")
+        since = step("Celery workers (live and bulk)")
+        # Two workers: what a customer waits on never queues behind ingestion or analytics.
+        worker = supervisor.start("worker", worker_command(concurrency, role="live", queues=LIVE_QUEUES))
+        bulk = supervisor.start("worker-bulk", worker_command(bulk_concurrency, role="bulk", queues=BULK_QUEUES))
+        supervisor.wait_until(worker, lambda: worker_answers(env, worker_node("live")), timeout=90)
+        supervisor.wait_until(bulk, lambda: worker_answers(env, worker_node("bulk")), timeout=90)
+        done(since, f"logs: {worker.log_path}, {bulk.log_path.name}")
         since = step("Celery beat")
         beat = supervisor.start("beat", beat_command(directory))
         time.sleep(1.0)

@@ -12,6 +12,10 @@ from kombu import Queue
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parley.config.settings")
 
 QUEUE_NAMES = ("webhooks", "assistant", "outbound", "embeddings", "analytics", "default")
+# A customer waits on these: `parley up` gives them their own worker, so a long ingestion or analytics
+# job never delays a webhook, an assistant turn or a delivery.
+LIVE_QUEUES = ("webhooks", "assistant", "outbound")
+BULK_QUEUES = tuple(name for name in QUEUE_NAMES if name not in LIVE_QUEUES)
 
 app = Celery("parley")
 app.config_from_object("django.conf:settings", namespace="CELERY")

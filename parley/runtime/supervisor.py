@@ -110,17 +110,24 @@ def http_ok(url: str) -> bool:
         return False
 
 
-def worker_answers(env: dict[str, str]) -> bool:
-    """Ask the Celery control bus whether a worker is up (in a subprocess-free way)."""
+def worker_answers(env: dict[str, str], node: str | None = None) -> bool:
+    """Ask the Celery control bus whether a worker (``node``, or any) is up, in a subprocess-free way."""
     from parley.config.celery import app
 
     try:
-        return bool(app.control.ping(timeout=0.5, limit=1))
+        replies = app.control.ping(timeout=0.5, destination=[node] if node else None)
     except Exception:  # noqa: BLE001
         return False
+    return any(node is None or node in reply for reply in replies)
 
 
-def worker_command(concurrency: int) -> list[str]:
+def worker_node(role: str) -> str:
+    """The Celery node name of this supervisor's ``role`` worker ("live" or "bulk")."""
+    return f"parley-{role}-{os.getpid()}@{socket.gethostname()}"
+
+
+def worker_command(concurrency: int, *, role: str = "live", queues: tuple[str, ...] | None = None) -> list[str]:
+    """The command of one Celery worker: ``role`` names it, ``queues`` (default: all) are what it consumes."""
     return [
         sys.executable,
         "-m",
@@ -129,13 +136,13 @@ def worker_command(concurrency: int) -> list[str]:
         "parley.config.celery",
         "worker",
         "-Q",
-        ",".join(QUEUE_NAMES),
+        ",".join(queues or QUEUE_NAMES),
         "--concurrency",
         str(concurrency),
         "--loglevel",
         "INFO",
         "-n",
-        f"parley-{os.getpid()}@%h",
+        worker_node(role),
         "--without-gossip",
         "--without-mingle",
     ]
