@@ -136,6 +136,34 @@ def context_for(pending: PendingAction, *, actor: str) -> ToolContext:
     )
 
 
+def expire_pending_action(pending: PendingAction) -> PendingAction:
+    """The customer answered after the confirmation window closed: nothing will run."""
+    pending.status = PendingActionStatus.EXPIRED
+    pending.save(update_fields=["status", "updated_at"])
+    return pending
+
+
+def cancel_pending_action(pending: PendingAction, *, note: str) -> PendingAction:
+    """The customer declined the proposed action: nothing runs."""
+    pending.status = PendingActionStatus.CANCELLED
+    pending.decided_at = timezone.now()
+    pending.decision_note = note[:500]
+    pending.save(update_fields=["status", "decided_at", "decision_note", "updated_at"])
+    return pending
+
+
+def confirm_pending_action(pending: PendingAction) -> PendingAction:
+    """The customer confirmed: above the tenant's limit the action now waits for an agent's approval,
+    otherwise the caller runs it (:func:`run_pending_action`)."""
+    pending.confirmed_at = timezone.now()
+    fields = ["confirmed_at", "updated_at"]
+    if pending.requires_approval:
+        pending.status = PendingActionStatus.AWAITING_APPROVAL
+        fields.append("status")
+    pending.save(update_fields=fields)
+    return pending
+
+
 def run_pending_action(pending: PendingAction, context: ToolContext, *, phase: str, approved_by: str) -> ToolResult:
     """Execute a confirmed (and if needed approved) action once; the caller holds the row lock.
 

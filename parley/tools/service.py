@@ -303,10 +303,8 @@ def confirm_pending_action(pending_action_id: Any, context: ToolContext, *, conf
                 started,
                 "Please confirm in your own reply.",
             )
-        now = timezone.now()
-        if pending.expires_at <= now:
-            pending.status = PendingActionStatus.EXPIRED
-            pending.save(update_fields=["status", "updated_at"])
+        if pending.expires_at <= timezone.now():
+            actions.expire_pending_action(pending)
             result = ToolResult(
                 status="error",
                 message="That request expired. Please ask again if you still want it.",
@@ -315,19 +313,14 @@ def confirm_pending_action(pending_action_id: Any, context: ToolContext, *, conf
             _record_confirm_phase(context, pending, arguments, started, result, error="expired")
             return result
         if not confirmed:
-            pending.status = PendingActionStatus.CANCELLED
-            pending.decided_at = now
-            pending.decision_note = "declined by the customer"
-            pending.save(update_fields=["status", "decided_at", "decision_note", "updated_at"])
+            actions.cancel_pending_action(pending, note="declined by the customer")
             result = ToolResult(
                 status="ok", data={"cancelled": True}, message="Okay, I have cancelled that.", pending_action_id=str(pending.pk)
             )
             _record_confirm_phase(context, pending, arguments, started, result)
             return result
-        pending.confirmed_at = now
-        if pending.requires_approval:
-            pending.status = PendingActionStatus.AWAITING_APPROVAL
-            pending.save(update_fields=["status", "confirmed_at", "updated_at"])
+        actions.confirm_pending_action(pending)
+        if pending.status == PendingActionStatus.AWAITING_APPROVAL:
             result = ToolResult(
                 status="needs_approval",
                 data={"summary": pending.summary, "amount": str(pending.amount), "currency": pending.currency},
@@ -340,5 +333,4 @@ def confirm_pending_action(pending_action_id: Any, context: ToolContext, *, conf
                 f"Approval needed: {pending.summary} (confirmed by the customer). Approve or reject it in pending actions.",
             )
             return result
-        pending.save(update_fields=["confirmed_at", "updated_at"])
         return actions.run_pending_action(pending, context, phase="confirm", approved_by="customer")
