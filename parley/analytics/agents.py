@@ -7,7 +7,10 @@ from typing import Any
 from django.db.models import Avg, Count, F, Q, QuerySet
 
 from parley.accounts.models import User
-from parley.analytics.metrics.query import Percentile
+from parley.analytics.interface import AnalyticsFilter
+from parley.analytics.metrics import cube
+from parley.analytics.metrics.cube import Measures
+from parley.analytics.metrics.query import Percentile, filtered_facts
 from parley.analytics.models import ConversationFact
 from parley.assistants.models import Assistant
 
@@ -74,4 +77,44 @@ def agent_performance(queryset: QuerySet[ConversationFact]) -> list[dict[str, An
     row = unattributed.aggregate(**_MEASURES)
     if row["volume"]:
         rows.append(_row("assistant", "", "Assistant (unnamed)", row))
+    return rows
+
+
+def _cube_measures(m: Measures) -> dict[str, Any]:
+    return {
+        "volume": int(m.get("conversations")),
+        "frt_avg": m.avg("first_response"),
+        "frt_median": m.percentile("first_response", 0.5),
+        "aht_avg": m.avg("handle"),
+        "resolved_n": int(m.get("resolved")),
+        "reopened_n": int(m.get("reopened")),
+        "csat_avg": m.avg("csat"),
+        "csat_n": int(m.get("csat_n")),
+        "sentiment_change": m.avg("sentiment_change"),
+        "qa_avg": m.avg("qa"),
+    }
+
+
+def agent_performance_for(tenant: Any, flt: AnalyticsFilter) -> list[dict[str, Any]]:
+    """:func:`agent_performance` of the facts ``flt`` selects, from the daily roll-ups when they can answer
+    (no dimension filter): humans from the ``agent`` roll-ups, assistants from ``ai_handled``."""
+    humans = None if cube.filter_dimensions(flt) else cube.load_cube(tenant, flt, "agent")
+    bots = None if humans is None else cube.load_cube(tenant, flt, "ai_handled")
+    if humans is None or bots is None:
+        return agent_performance(filtered_facts(tenant, flt))
+    human_rows = sorted(
+        ((k, _cube_measures(m)) for k, m in humans.items() if k and m.get("conversations")), key=lambda r: -r[1]["volume"]
+    )[:200]
+    bot_rows = sorted(
+        ((k, _cube_measures(m)) for k, m in bots.items() if k and m.get("conversations")), key=lambda r: -r[1]["volume"]
+    )[:50]
+    users = {
+        str(i): (n or e) for i, n, e in User.objects.filter(id__in=[k for k, _ in human_rows]).values_list("id", "name", "email")
+    }
+    assistants = {str(i): n for i, n in Assistant.objects.filter(id__in=[k for k, _ in bot_rows]).values_list("id", "name")}
+    rows = [_row("agent", k, users.get(k, k), r) for k, r in human_rows]
+    rows += [_row("assistant", k, assistants.get(k, k), r) for k, r in bot_rows]
+    unnamed = bots.get("")
+    if unnamed is not None and unnamed.get("conversations"):
+        rows.append(_row("assistant", "", "Assistant (unnamed)", _cube_measures(unnamed)))
     return rows

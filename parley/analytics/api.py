@@ -83,7 +83,7 @@ class SummaryView(AnalyticsView):
     def get(self, request: Request) -> Response:
         query = _query(request, AnalyticsFilterSerializer)
         flt = query.to_filter()
-        return Response(support.summary(filtered_facts(self.tenant, flt), business_hours=flt.business_hours))
+        return Response(support.summary_for(self.tenant, flt))
 
 
 class BreakdownView(AnalyticsView):
@@ -91,7 +91,7 @@ class BreakdownView(AnalyticsView):
     def get(self, request: Request) -> Response:
         query = _query(request, BreakdownQuerySerializer)
         flt = query.to_filter()
-        rows = support.breakdown(filtered_facts(self.tenant, flt), query.validated_data["by"], business_hours=flt.business_hours)
+        rows = support.breakdown_for(self.tenant, flt, query.validated_data["by"])
         return Response({"by": query.validated_data["by"], "rows": rows})
 
 
@@ -109,7 +109,7 @@ class CsatView(AnalyticsView):
     @extend_schema(parameters=[AnalyticsFilterSerializer], responses=OBJECT_200, summary="CSAT distribution (1-5)")
     def get(self, request: Request) -> Response:
         flt = _query(request, AnalyticsFilterSerializer).to_filter()
-        return Response(support.csat_distribution(filtered_facts(self.tenant, flt)))
+        return Response(support.csat_for(self.tenant, flt))
 
 
 class FlowView(AnalyticsView):
@@ -127,7 +127,7 @@ class FlowView(AnalyticsView):
         data = {k: v for k, v in request.query_params.items() if k not in PASSTHROUGH_PARAMS | {"max_steps"}}
         query = AnalyticsFilterSerializer(data=data)
         query.is_valid(raise_exception=True)
-        return Response(reports.flow_report(filtered_facts(self.tenant, query.to_filter()), max_steps=int(raw)))
+        return Response(reports.flow_report_for(self.tenant, query.to_filter(), max_steps=int(raw)))
 
 
 class FailuresView(AnalyticsView):
@@ -136,14 +136,14 @@ class FailuresView(AnalyticsView):
     )
     def get(self, request: Request) -> Response:
         flt = _query(request, AnalyticsFilterSerializer).to_filter()
-        return Response(reports.failure_report(filtered_facts(self.tenant, flt)))
+        return Response(reports.failure_report_for(self.tenant, flt))
 
 
 class AgentsView(AnalyticsView):
     @extend_schema(parameters=[AnalyticsFilterSerializer], responses=OBJECT_200, summary="Agents and assistants side by side")
     def get(self, request: Request) -> Response:
         flt = _query(request, AnalyticsFilterSerializer).to_filter()
-        return Response({"rows": agents.agent_performance(filtered_facts(self.tenant, flt))})
+        return Response({"rows": agents.agent_performance_for(self.tenant, flt)})
 
 
 class EconomicsView(AnalyticsView):
@@ -152,7 +152,7 @@ class EconomicsView(AnalyticsView):
     )
     def get(self, request: Request) -> Response:
         flt = _query(request, AnalyticsFilterSerializer).to_filter()
-        return Response(economics.economics(filtered_facts(self.tenant, flt)))
+        return Response(economics.economics_for(self.tenant, flt))
 
 
 class ABTestView(AnalyticsView):

@@ -11,6 +11,9 @@ from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from parley.analytics import adapters
+from parley.analytics.interface import AnalyticsFilter
+from parley.analytics.metrics import cube
+from parley.analytics.metrics.query import filtered_facts
 from parley.analytics.models import ConversationFact
 
 
@@ -32,6 +35,32 @@ def economics(queryset: QuerySet[ConversationFact]) -> dict[str, Any]:
         payment_intent_n=Count("id", filter=Q(payment_intent=True)),
         converted=Count("id", filter=Q(payment_intent=True, payment_converted=True)),
     )
+    return _economics_shape(row, queryset)
+
+
+def economics_for(tenant: Any, flt: AnalyticsFilter) -> dict[str, Any]:
+    """:func:`economics` of the facts ``flt`` selects; the sums come from the roll-ups when they can answer."""
+    measures = cube.load_single(tenant, flt)
+    queryset = filtered_facts(tenant, flt)
+    if measures is None:
+        return economics(queryset)
+    get = measures.get
+    row = {
+        "n": int(get("conversations")),
+        "resolved_n": int(get("resolved")),
+        "prompt": int(get("prompt_tokens")),
+        "completion": int(get("completion_tokens")),
+        "cost": float(get("llm_cost")),
+        "tools": int(get("tool_calls")),
+        "tool_errors_n": int(get("tool_errors")),
+        "with_tools": int(get("with_tools")),
+        "payment_intent_n": int(get("payment_intent")),
+        "converted": int(get("payment_converted")),
+    }
+    return _economics_shape(row, queryset)
+
+
+def _economics_shape(row: dict[str, Any], queryset: QuerySet[ConversationFact]) -> dict[str, Any]:
     return {
         "conversations": row["n"],
         "prompt_tokens": row["prompt"],
@@ -43,7 +72,7 @@ def economics(queryset: QuerySet[ConversationFact]) -> dict[str, Any]:
         "tool_calls": row["tools"],
         "tool_calls_per_conversation": _rate(row["tools"], row["n"]),
         "tool_failure_rate": _rate(row["tool_errors_n"], row["tools"]),
-        "tool_usage": tool_usage(queryset),
+        "tool_usage": tool_usage(queryset) if row["tools"] else [],
         "payment_intent_conversations": row["payment_intent_n"],
         "payment_conversion_rate": _rate(row["converted"], row["payment_intent_n"]),
         "sources": adapters.available_sources(),
@@ -52,7 +81,7 @@ def economics(queryset: QuerySet[ConversationFact]) -> dict[str, Any]:
 
 def tool_usage(queryset: QuerySet[ConversationFact], limit: int = 5000) -> list[dict[str, Any]]:
     """Calls and failures per tool name (read from the tools app; empty when it is not installed)."""
-    ids = list(queryset.filter(tool_calls__gt=0).values_list("conversation_id", flat=True)[:limit])
+    ids = list(queryset.filter(tool_calls__gt=0).order_by("-started_at").values_list("conversation_id", flat=True)[:limit])
     per_tool: dict[str, list[int]] = {}
     for calls in adapters.tool_calls(ids).values():
         for call in calls:

@@ -99,6 +99,15 @@ class ConversationFact(TenantScopedModel):
             models.Index(fields=["tenant", "agent_id", "started_at"]),
             models.Index(fields=["tenant", "intent", "started_at"]),
             models.Index(fields=["tenant", "assistant_id", "started_at"]),
+            # Roll-up freshness: the facts recomputed after a day's roll-up was written.
+            models.Index(fields=["tenant", "computed_at"], name="analytics_fact_tenant_computed"),
+            # Failure-point examples: the latest conversations with a failure.
+            models.Index(
+                fields=["tenant", "-started_at"], name="analytics_fact_failed_recent", condition=models.Q(failure_count__gt=0)
+            ),
+            models.Index(
+                fields=["tenant", "-started_at"], name="analytics_fact_tools_recent", condition=models.Q(tool_calls__gt=0)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -129,6 +138,12 @@ class DailyRollup(TenantScopedModel):
     negative_messages = models.PositiveIntegerField(default=0)
     analysed_messages = models.PositiveIntegerField(default=0)
     failures = models.PositiveIntegerField(default=0)
+    measures = models.JSONField(
+        default=dict, blank=True, help_text="Additive measures (sums, duration histograms, paths); see metrics.cube"
+    )
+    customer_keys = ArrayField(
+        models.BigIntegerField(), default=list, blank=True, help_text="64-bit keys of the day's customers (unique counts)"
+    )
     computed_at = models.DateTimeField()
 
     class Meta:

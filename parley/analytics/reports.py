@@ -9,6 +9,9 @@ from django.db.models import Avg, Count, QuerySet
 
 from parley.analytics.failures import FAILURE_KINDS
 from parley.analytics.flow import START, sankey, transition_graph, typical_paths
+from parley.analytics.interface import AnalyticsFilter
+from parley.analytics.metrics import cube
+from parley.analytics.metrics.query import filtered_facts
 from parley.analytics.models import ConversationFact
 
 
@@ -24,8 +27,22 @@ def flow_report(queryset: QuerySet[ConversationFact], *, max_steps: int = 6, top
     human took over). Dialogue-act sequences (imported SGD dialogues) get their own graph.
     """
     grouped = _grouped_paths(queryset)
-    paths = [([START, *path, outcome], n) for path, outcome, n in grouped]
     acts = [(path, n) for path, _outcome, n in _grouped_paths(queryset.exclude(act_path=[]), "act_path")]
+    return _flow_shape(grouped, acts, max_steps=max_steps, top=top)
+
+
+def flow_report_for(tenant: Any, flt: AnalyticsFilter, *, max_steps: int = 6, top: int = 5) -> dict[str, Any]:
+    """:func:`flow_report` of the facts ``flt`` selects, from the roll-ups' path counts when they can answer."""
+    measures = cube.load_single(tenant, flt)
+    if measures is None:
+        return flow_report(filtered_facts(tenant, flt), max_steps=max_steps, top=top)
+    return _flow_shape(measures.grouped_paths(), measures.grouped_acts(), max_steps=max_steps, top=top)
+
+
+def _flow_shape(
+    grouped: list[tuple[list[str], str, int]], acts: list[tuple[list[str], int]], *, max_steps: int, top: int
+) -> dict[str, Any]:
+    paths = [([START, *path, outcome], n) for path, outcome, n in grouped]
     return {
         "conversations": sum(n for _p, _o, n in grouped),
         "graph": transition_graph(paths),
@@ -45,6 +62,41 @@ def failure_report(queryset: QuerySet[ConversationFact], *, examples: int = 3) -
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    by_intent: list[dict[str, Any]] = [
+        dict(row)
+        for row in queryset.exclude(intent="")
+        .values("intent")
+        .annotate(conversations=Count("id"), failures=Avg("failure_count"))
+        .order_by("-conversations")[:20]
+    ]
+    return _failure_shape(queryset, total, rows, by_intent, examples=examples)
+
+
+def failure_report_for(tenant: Any, flt: AnalyticsFilter, *, examples: int = 3) -> dict[str, Any]:
+    """:func:`failure_report` of the facts ``flt`` selects; counts come from the roll-ups' ``intent`` rows
+    when they can answer (no filter, or one on intent); examples from the latest failed conversations."""
+    filters = cube.filter_dimensions(flt)
+    groups = None if filters and filters[0][0] != "intent" else cube.load_cube(tenant, flt, "intent")
+    queryset = filtered_facts(tenant, flt)
+    if groups is None:
+        return failure_report(queryset, examples=examples)
+    total = int(sum(m.get("conversations") for m in groups.values()))
+    rows = [(kind, intent, n) for intent, m in groups.items() for kind, n in m.kinds.items()]
+    ranked = sorted(((k, m) for k, m in groups.items() if k and m.get("conversations")), key=lambda i: -i[1].get("conversations"))
+    by_intent = [
+        {
+            "intent": intent,
+            "conversations": int(m.get("conversations")),
+            "failures": m.get("failure_count") / m.get("conversations"),
+        }
+        for intent, m in ranked[:20]
+    ]
+    return _failure_shape(queryset, total, rows, by_intent, examples=examples)
+
+
+def _failure_shape(
+    queryset: QuerySet[ConversationFact], total: int, rows: list[Any], by_intent: list[dict[str, Any]], *, examples: int
+) -> dict[str, Any]:
     counts: dict[str, int] = {}
     intents: dict[str, list[tuple[str, int]]] = {}
     for kind, intent, n in rows:
@@ -80,16 +132,10 @@ def failure_report(queryset: QuerySet[ConversationFact], *, examples: int = 3) -
         n = counts.get(kind, 0)
         entry: dict[str, Any] = {"kind": kind, "conversations": n, "share": round(n / total, 4) if total else None}
         if n:
-            top = sorted(intents.get(kind, []), key=lambda item: -item[1])[:5]
+            top = sorted(intents.get(kind, []), key=lambda item: (-item[1], item[0]))[:5]
             entry["top_intents"] = [{"intent": intent, "conversations": c} for intent, c in top]
             indexes = sorted(turn_indexes.get(kind, []))
             entry["typical_turn"] = indexes[len(indexes) // 2] if indexes else None
             entry["examples"] = samples.get(kind, [])
         kinds.append(entry)
-    by_intent = list(
-        queryset.exclude(intent="")
-        .values("intent")
-        .annotate(conversations=Count("id"), failures=Avg("failure_count"))
-        .order_by("-conversations")[:20]
-    )
     return {"conversations": total, "kinds": kinds, "by_intent": by_intent}

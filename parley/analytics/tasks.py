@@ -16,6 +16,7 @@ from django.utils import timezone
 from parley.analytics import actions
 from parley.analytics.alerts.deliver import post_webhook
 from parley.analytics.facts import stale_conversation_ids
+from parley.analytics.metrics.cube import local_day
 from parley.analytics.models import AlertEvent, AlertRule, ConversationFact, CsatStatus, CsatSurvey, Outcome, QAScore
 from parley.analytics.rollups import rebuild_rollups
 from parley.config.celery import ParleyTask, app
@@ -51,7 +52,33 @@ def rebuild_recent_rollups(minutes: int = 20) -> int:
         .annotate(lo=Min("started_at"), hi=Max("started_at"))
     )
     for row in changed:
-        written += rebuild_rollups(row["tenant_id"], row["lo"].date(), row["hi"].date())
+        written += rebuild_rollups(row["tenant_id"], local_day(row["lo"]), local_day(row["hi"]))
+    return written + backfill_rollups()
+
+
+def backfill_rollups(max_days: int = 62) -> int:
+    """Roll up days that have facts but no roll-up yet (e.g. after an upgrade), ``max_days`` per run."""
+    from parley.accounts.models import Tenant
+    from parley.analytics.models import DailyRollup
+
+    written = 0
+    budget = max_days
+    for tenant_id in Tenant.objects.values_list("id", flat=True):
+        span = ConversationFact.objects.filter(tenant_id=tenant_id).aggregate(lo=Min("started_at"), hi=Max("started_at"))
+        if span["lo"] is None:
+            continue
+        first, last = local_day(span["lo"]), local_day(span["hi"])
+        have = set(
+            DailyRollup.objects.filter(tenant_id=tenant_id, dimension="all", key="", day__gte=first, day__lte=last).values_list(
+                "day", flat=True
+            )
+        )
+        missing = [d for d in (first + timedelta(days=i) for i in range((last - first).days + 1)) if d not in have][:budget]
+        if missing:
+            written += rebuild_rollups(tenant_id, missing[0], missing[-1])
+            budget -= (missing[-1] - missing[0]).days + 1
+        if budget <= 0:
+            break
     return written
 
 

@@ -11,7 +11,9 @@ from django.db.models.functions import Coalesce
 
 from parley.accounts.models import User
 from parley.analytics.interface import AnalyticsFilter
-from parley.analytics.metrics.query import DIMENSIONS, Percentile, date_bounds
+from parley.analytics.metrics import cube
+from parley.analytics.metrics.cube import Measures
+from parley.analytics.metrics.query import DIMENSIONS, Percentile, date_bounds, filtered_facts
 from parley.analytics.models import ConversationFact, DailyRollup, Outcome
 from parley.assistants.models import Assistant
 from parley.connectors.models import Channel
@@ -130,6 +132,84 @@ def summary(queryset: QuerySet[ConversationFact], *, business_hours: bool = Fals
     return result
 
 
+def _cube_row(m: Measures, business_hours: bool) -> dict[str, Any]:
+    """The aggregate row ``_shape`` reads, computed from roll-up measures instead of SQL."""
+    frt = "first_response_bh" if business_hours else "first_response"
+    resolution = "resolution_bh" if business_hours else "resolution"
+    get = m.get
+    return {
+        "conversations": int(get("conversations")),
+        "customers": len(m.customers),
+        "frt_avg": m.avg(frt),
+        "frt_median": m.percentile(frt, 0.5),
+        "frt_p90": m.percentile(frt, 0.9),
+        "reply_total": get("reply_total_bh_s" if business_hours else "reply_total_s"),
+        "reply_count": int(get("reply_count")),
+        "aht_avg": m.avg("handle"),
+        "resolution_avg": m.avg(resolution),
+        "resolution_median": m.percentile(resolution, 0.5),
+        "resolved_n": int(get("resolved")),
+        "ai_resolved_n": int(get("ai_resolved")),
+        "deflected": int(get("deflected")),
+        "finished": int(get("finished")),
+        "handed_over_n": int(get("handed_over")),
+        "reopened_n": int(get("reopened")),
+        "durable_n": int(get("durable")),
+        "durable_known": int(get("durable_known")),
+        "abandoned_n": int(get("abandoned")),
+        "queue_wait_avg": m.avg("queue_wait"),
+        "queue_wait_median": m.percentile("queue_wait", 0.5),
+        "csat_avg": m.avg("csat"),
+        "csat_n": int(get("csat_n")),
+        "qa_avg": m.avg("qa"),
+        "sentiment_change": m.avg("sentiment_change"),
+        "negative_messages": int(get("negative_messages")),
+        "analysed_messages": int(get("analysed_messages")),
+        "with_failure": int(get("with_failure")),
+    }
+
+
+def summary_for(tenant: Any, flt: AnalyticsFilter) -> dict[str, Any]:
+    """:func:`summary` of the facts ``flt`` selects, read from the daily roll-ups when they can answer.
+
+    From the roll-ups, medians and p90s come from 10%-wide duration histograms and the reply-time
+    median covers every reply (``reply_time_median_method = "histogram"``).
+    """
+    measures = cube.load_single(tenant, flt)
+    if measures is None:
+        return summary(filtered_facts(tenant, flt), business_hours=flt.business_hours)
+    result = _shape(_cube_row(measures, flt.business_hours))
+    if flt.business_hours:
+        result["reply_time_median_s"] = None
+        result["reply_time_median_method"] = "exact"
+    else:
+        result["reply_time_median_s"] = _round(measures.percentile("reply", 0.5))
+        result["reply_time_median_method"] = "histogram"
+    result["business_hours"] = flt.business_hours
+    return result
+
+
+def breakdown_for(tenant: Any, flt: AnalyticsFilter, dimension: str, *, limit: int = 100) -> list[dict[str, Any]]:
+    """:func:`breakdown` of the facts ``flt`` selects, from the daily roll-ups when they can answer."""
+    groups = cube.load_cube(tenant, flt, dimension)
+    if groups is None:
+        return breakdown(filtered_facts(tenant, flt), dimension, business_hours=flt.business_hours, limit=limit)
+    rows = sorted(
+        ((key, _cube_row(m, flt.business_hours)) for key, m in groups.items() if m.get("conversations")),
+        key=lambda item: -item[1]["conversations"],
+    )[:limit]
+    labels = _labels(dimension, [key for key, _row in rows])
+    return [{"key": key, "label": labels.get(key, key or "(none)"), **_shape(row)} for key, row in rows]
+
+
+def csat_for(tenant: Any, flt: AnalyticsFilter) -> dict[str, Any]:
+    """:func:`csat_distribution` of the facts ``flt`` selects, from the roll-ups when they can answer."""
+    measures = cube.load_single(tenant, flt)
+    if measures is None:
+        return csat_distribution(filtered_facts(tenant, flt))
+    return _csat_shape({s: int(measures.get(f"csat_{s}")) for s in range(1, 6)})
+
+
 def _labels(dimension: str, keys: Iterable[Any]) -> dict[str, str]:
     keys = [k for k in keys if k]
     if dimension == "channel":
@@ -160,7 +240,10 @@ def csat_distribution(queryset: QuerySet[ConversationFact]) -> dict[str, Any]:
     rows = (
         queryset.filter(csat_score__isnull=False).values_list("csat_score").annotate(n=Count("id")).values_list("csat_score", "n")
     )
-    counts: dict[int, int] = {int(score or 0): n for score, n in rows}
+    return _csat_shape({int(score or 0): n for score, n in rows})
+
+
+def _csat_shape(counts: dict[int, int]) -> dict[str, Any]:
     total = sum(counts.values())
     distribution = [{"score": s, "count": counts.get(s, 0)} for s in range(1, 6)]
     average = sum(s * c for s, c in counts.items()) / total if total else None
@@ -180,7 +263,7 @@ def timeseries(tenant: Any, flt: AnalyticsFilter, *, dimension: str = "all", key
     if flt.end:
         queryset = queryset.filter(day__lte=flt.end)
     points = []
-    for row in queryset.order_by("day"):
+    for row in queryset.filter(conversations__gt=0).order_by("day"):
         points.append(
             {
                 "day": row.day.isoformat(),
@@ -220,4 +303,14 @@ def drilldown_filter(queryset: QuerySet[ConversationFact], params: dict[str, Any
     return queryset
 
 
-__all__ = ["breakdown", "csat_distribution", "date_bounds", "drilldown_filter", "summary", "timeseries"]
+__all__ = [
+    "breakdown",
+    "breakdown_for",
+    "csat_distribution",
+    "csat_for",
+    "date_bounds",
+    "drilldown_filter",
+    "summary",
+    "summary_for",
+    "timeseries",
+]
