@@ -164,7 +164,7 @@ class ABTestView(AnalyticsView):
             data={k: v for k, v in request.query_params.items() if k not in PASSTHROUGH_PARAMS | {"a", "b"}}
         )
         flt.is_valid(raise_exception=True)
-        return Response(economics.ab_comparison(filtered_facts(self.tenant, flt.to_filter()), data["a"], data["b"]))
+        return Response(economics.ab_comparison_for(self.tenant, flt.to_filter(), data["a"], data["b"]))
 
 
 class DrilldownView(AnalyticsView):

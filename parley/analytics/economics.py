@@ -145,7 +145,7 @@ def welch_test(a: Sequence[float], b: Sequence[float]) -> dict[str, Any]:
 
 def ab_comparison(queryset: QuerySet[ConversationFact], version_a: str, version_b: str) -> dict[str, Any]:
     """Metrics of two prompt versions side by side, with significance tests."""
-    groups = {}
+    rows = {}
     for label, version in (("a", version_a), ("b", version_b)):
         subset = queryset.filter(prompt_version=version)
         row = subset.aggregate(
@@ -159,6 +159,40 @@ def ab_comparison(queryset: QuerySet[ConversationFact], version_a: str, version_
         csat_values = [
             float(v or 0) for v in subset.filter(csat_score__isnull=False).values_list("csat_score", flat=True)[:100000]
         ]
+        rows[label] = (version, row, csat_values)
+    return _ab_shape(rows, versions(queryset))
+
+
+def ab_comparison_for(tenant: Any, flt: AnalyticsFilter, version_a: str, version_b: str) -> dict[str, Any]:
+    """:func:`ab_comparison` of the facts ``flt`` selects, from the ``prompt_version`` roll-ups when they can
+    answer (the CSAT answers are rebuilt from the per-score counts, so the Welch test is the same)."""
+    groups = None if cube.filter_dimensions(flt) else cube.load_cube(tenant, flt, "prompt_version")
+    if groups is None:
+        return ab_comparison(filtered_facts(tenant, flt), version_a, version_b)
+    rows = {}
+    for label, version in (("a", version_a), ("b", version_b)):
+        m = groups.get(version[:200], cube.Measures())
+        get = m.get
+        row = {
+            "n": int(get("conversations")),
+            "resolved_n": int(get("resolved")),
+            "ai_resolved_n": int(get("ai_resolved")),
+            "handed_over_n": int(get("handed_over")),
+            "csat": m.avg("csat"),
+            "cost": float(get("llm_cost")),
+        }
+        csat_values = [float(score) for score in range(1, 6) for _ in range(int(get(f"csat_{score}")))]
+        rows[label] = (version, row, csat_values)
+    seen = sorted(
+        ((key, int(m.get("conversations"))) for key, m in groups.items() if key and m.get("conversations")),
+        key=lambda item: (-item[1], item[0]),
+    )[:50]
+    return _ab_shape(rows, [{"prompt_version": v, "conversations": n} for v, n in seen])
+
+
+def _ab_shape(rows: dict[str, tuple[str, dict[str, Any], list[float]]], available: list[dict[str, Any]]) -> dict[str, Any]:
+    groups = {}
+    for label, (version, row, csat_values) in rows.items():
         groups[label] = {
             "prompt_version": version,
             "conversations": row["n"],
@@ -186,7 +220,7 @@ def ab_comparison(queryset: QuerySet[ConversationFact], version_a: str, version_
     for group in groups.values():
         group.pop("_counts")
         group.pop("_csat")
-    return {"a": a, "b": b, "tests": tests, "versions_available": versions(queryset)}
+    return {"a": a, "b": b, "tests": tests, "versions_available": available}
 
 
 def versions(queryset: QuerySet[ConversationFact]) -> list[dict[str, Any]]:

@@ -139,12 +139,20 @@ def _tables() -> dict[str, Callable[[Any, AnalyticsFilter, dict[str, Any]], Iter
     def facts(tenant: Any, flt: AnalyticsFilter, extra: dict[str, Any]) -> QuerySet[ConversationFact]:
         return support.drilldown_filter(filtered_facts(tenant, flt), extra)
 
+    def plain(extra: dict[str, Any]) -> bool:
+        """No drill-down condition: the roll-ups can answer (see the ``*_for`` readers)."""
+        return all(v in (None, "") for k, v in extra.items() if k != "by")
+
     return {
-        "summary": lambda t, f, e: [support.summary(facts(t, f, e), business_hours=f.business_hours)],
-        "breakdown": lambda t, f, e: support.breakdown(
-            facts(t, f, e), e.get("by") or "channel_type", business_hours=f.business_hours
+        "summary": lambda t, f, e: [
+            support.summary_for(t, f) if plain(e) else support.summary(facts(t, f, e), business_hours=f.business_hours)
+        ],
+        "breakdown": lambda t, f, e: (
+            support.breakdown_for(t, f, e.get("by") or "channel_type")
+            if plain(e)
+            else support.breakdown(facts(t, f, e), e.get("by") or "channel_type", business_hours=f.business_hours)
         ),
-        "agents": lambda t, f, e: agents.agent_performance(facts(t, f, e)),
+        "agents": lambda t, f, e: agents.agent_performance_for(t, f) if plain(e) else agents.agent_performance(facts(t, f, e)),
         "conversations": lambda t, f, e: conversation_rows(facts(t, f, e)),
         "failures": lambda t, f, e: [
             {k: v for k, v in kind.items() if k != "examples"} for kind in reports.failure_report(facts(t, f, e))["kinds"]
@@ -214,13 +222,12 @@ def build_pdf_report(tenant: Any, flt: AnalyticsFilter) -> bytes:
     from matplotlib.backends.backend_pdf import PdfPages
     from pypdf import PdfReader, PdfWriter
 
-    facts = filtered_facts(tenant, flt)
-    kpis = support.summary(facts, business_hours=flt.business_hours)
+    kpis = support.summary_for(tenant, flt)
     series = support.timeseries(tenant, flt)
-    channels = support.breakdown(facts, "channel_type", limit=12)
-    csat = support.csat_distribution(facts)
-    failures = reports.failure_report(facts, examples=1)
-    flow = reports.flow_report(facts, top=3)
+    channels = support.breakdown_for(tenant, flt, "channel_type", limit=12)
+    csat = support.csat_for(tenant, flt)
+    failures = reports.failure_report_for(tenant, flt, examples=1)
+    flow = reports.flow_report_for(tenant, flt, top=3)
     period = f"{flt.start or 'beginning'} – {flt.end or date.today()}"
     raw = io.BytesIO()
     with PdfPages(raw) as pdf:
