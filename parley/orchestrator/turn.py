@@ -33,6 +33,7 @@ from parley.orchestrator.optional import optional_module
 from parley.orchestrator.policy import handover_trigger, is_low_confidence
 from parley.orchestrator.responder import ResponderState, RetrievalInput, respond
 from parley.orchestrator.texts import pick_language, render, render_tool_result, yes_no_buttons
+from parley.realtime.typing import typing_indicator
 
 log = structlog.get_logger(__name__)
 
@@ -71,12 +72,20 @@ def run_turn(message_id: str) -> str:
         if _answers_csat_survey(message):
             actions.finish_trace(trace=trace, status=TurnStatus.SKIPPED, outcome="csat_answer")
             return "csat_answer"
-        return Turn(message, trace).run()
+        # the web-chat visitor and the inbox see "assistant is typing" while the assistant answers
+        assistant_answers = message.conversation.status not in (*HUMAN_STATUSES, *FINISHED_STATUSES)
+        with typing_indicator(message.conversation, sender_type=SenderType.ASSISTANT, active=assistant_answers):
+            return Turn(message, trace).run()
     finally:
         try:
             lock.release()
         except LockError:
             log.warning("turn_lock_expired", conversation_id=str(message.conversation_id))
+
+
+def _tells_language(text: str) -> bool:
+    """Whether a message is long enough for its detected language to be trusted (not "ok", "sí", "#1001")."""
+    return len(text.split()) >= 3
 
 
 def _answers_csat_survey(message: Message) -> bool:
@@ -168,9 +177,10 @@ class Turn:
         self._lap("analysis_ms")
         self.assistant, self.version = self._assistant_for(conversation)
         self.llm_settings, self.rules, self.hours = settings_of(self.assistant)
-        self.language = pick_language(
-            self.analysis.get("language"), list(self.assistant.languages or []) if self.assistant else []
-        )
+        # The conversation's language (kept up to date from messages long enough to tell): a bare
+        # "sí" or "ok" must not switch a Spanish conversation to English.
+        spoken = self.conversation.language or self.analysis.get("language")
+        self.language = pick_language(spoken, list(self.assistant.languages or []) if self.assistant else [])
         self.bundle = build_context(
             conversation=conversation,
             message=self.message,
@@ -205,8 +215,9 @@ class Turn:
             )
             if assistant is not None:
                 changes["assistant"] = assistant
-        if not conversation.language and self.analysis.get("language"):
-            changes["language"] = str(self.analysis["language"])[:10]
+        detected = str(self.analysis.get("language") or "")[:10]
+        if detected and detected != conversation.language and (not conversation.language or _tells_language(self.message.text)):
+            changes["language"] = detected
         if changes:
             self.conversation = conversation_actions.update_conversation(conversation=conversation, changes=changes, actor=ACTOR)
         if assistant is not None and not assistant.enabled:
@@ -353,6 +364,7 @@ class Turn:
             assistant_id=str(self.assistant.id) if self.assistant else None,
             allowed_tools=set(self.bundle.allowed_tools),
             actor=f"assistant:{self.assistant.id}" if self.assistant else ACTOR,
+            language=self.language,
         )
 
     def _execute_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -60,6 +60,7 @@ class TypingEvent(Event):
     type: Literal["typing"]
     conversation_id: str
     sender_type: str
+    sender_name: str = ""
     is_typing: bool
 
 
