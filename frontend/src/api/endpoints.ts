@@ -33,5 +33,4 @@ export const endpoints = {
   datasets: "/api/v1/datasets/",
   analytics: "/api/v1/analytics/",
   auditEvents: "/api/v1/audit-events/",
-  businessHours: "/api/v1/business-hours/",
 } as const;

@@ -1,10 +1,12 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { listOf, type Page, request } from "../api/client";
 import { endpoints } from "../api/endpoints";
 import { useOptionalApi } from "../api/hooks";
 import { hasRole, useCurrentUser } from "../auth";
+import type { ChartOption } from "../components/Chart";
 import { DataTable } from "../components/DataTable";
+import { LazyChart } from "../components/LazyChart";
 import { ResourceList } from "../components/ResourceList";
 import { ErrorMessage, QueryState } from "../components/States";
 import { formatDateTime } from "../lib/format";
@@ -30,7 +32,9 @@ export default function Models() {
   });
   const rows = listOf(models.data);
   const compared = rows.filter((r) => selected.includes(s(r.id)));
-  const metricNames = [...new Set(compared.flatMap((r) => Object.keys((r.metrics ?? {}) as Json)))];
+  const metricNames = [
+    ...new Set(compared.flatMap((r) => Object.entries((r.metrics ?? {}) as Json).filter(([, v]) => typeof v !== "object").map(([k]) => k))),
+  ];
   return (
     <section aria-labelledby="models-title">
       <h1 id="models-title">Datasets and models</h1>
@@ -94,11 +98,103 @@ export default function Models() {
   );
 }
 
+export interface ConfusionReport {
+  n: number;
+  errors: number;
+  total_labels: number;
+  labels: string[];
+  matrix: number[][];
+  worst: { gold: string; predicted: string; count: number; share_of_gold: number }[];
+  per_label?: Record<string, Json>;
+}
+
+/** The confusion report a model version stored, if it looks like one. */
+export function confusionOf(metrics: Json): ConfusionReport | null {
+  const c = metrics.confusion as ConfusionReport | undefined;
+  if (!c || !Array.isArray(c.labels) || !Array.isArray(c.matrix) || c.matrix.length !== c.labels.length) return null;
+  return c;
+}
+
+/** ECharts heatmap option: x = predicted, y = gold (top row first), cell = count. */
+export function heatmapOption(c: ConfusionReport): ChartOption {
+  const cells: [number, number, number][] = [];
+  c.matrix.forEach((row, y) => row.forEach((count, x) => cells.push([x, y, count])));
+  const max = Math.max(1, ...cells.filter(([x, y]) => x !== y).map(([, , v]) => v));
+  return {
+    tooltip: {
+      formatter: (p: { value: [number, number, number] }) =>
+        `${c.labels[p.value[1]]} → ${c.labels[p.value[0]]}: ${p.value[2]}`,
+    },
+    grid: { left: 140, right: 20, top: 10, bottom: 110 },
+    xAxis: { type: "category", data: c.labels, name: "predicted", nameLocation: "middle", nameGap: 95, axisLabel: { rotate: 45 } },
+    yAxis: { type: "category", data: c.labels, inverse: true, name: "gold", axisLabel: { width: 130, overflow: "truncate" } },
+    // the scale tops out at the biggest mistake so errors stay visible next to large diagonal counts
+    visualMap: { min: 0, max, calculable: false, orient: "horizontal", left: "center", bottom: 0, show: false },
+    series: [{ type: "heatmap", data: cells, label: { show: c.labels.length <= 15 } }],
+  };
+}
+
+function ConfusionMatrix({ confusion }: { confusion: ConfusionReport }) {
+  const option = useMemo(() => heatmapOption(confusion), [confusion]);
+  return (
+    <section aria-labelledby="confusion-title" data-testid="confusion-matrix">
+      <h4 id="confusion-title">Confusion matrix</h4>
+      <p className="muted">
+        {confusion.errors} of {confusion.n} report texts misclassified. Showing the {confusion.labels.length} labels most involved in
+        mistakes{confusion.total_labels > confusion.labels.length ? ` (of ${confusion.total_labels})` : ""}: rows are the true label,
+        columns the prediction.
+      </p>
+      <LazyChart option={option} label="Confusion matrix heatmap" height={Math.max(260, 40 + confusion.labels.length * 28 + 110)} />
+      <details>
+        <summary>The matrix as a table</summary>
+        <table className="heatmap-table">
+          <caption>Gold (rows) by predicted (columns)</caption>
+          <thead>
+            <tr>
+              <th scope="col">gold \ predicted</th>
+              {confusion.labels.map((label) => (
+                <th key={label} scope="col">
+                  {label}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {confusion.matrix.map((row, i) => (
+              <tr key={confusion.labels[i]}>
+                <th scope="row">{confusion.labels[i]}</th>
+                {row.map((count, j) => (
+                  <td key={confusion.labels[j]}>{count}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+      {confusion.worst.length ? (
+        <DataTable
+          caption="Worst confusions"
+          rows={confusion.worst.map((w) => ({ ...w, id: `${w.gold}→${w.predicted}` }))}
+          columns={[
+            { key: "gold", label: "True label" },
+            { key: "predicted", label: "Predicted as" },
+            { key: "count", label: "Texts", render: (w) => String(w.count) },
+            { key: "share_of_gold", label: "Share of the label", render: (w) => `${(w.share_of_gold * 100).toFixed(1)} %` },
+          ]}
+        />
+      ) : (
+        <p className="muted">No mistakes on the report split.</p>
+      )}
+    </section>
+  );
+}
+
 /** Flattened numeric metrics, and per-label results (worst F1 first) when the model stored them. */
 export function EvaluationReport({ model }: { model: Json }) {
   const metrics = (model.metrics ?? {}) as Json;
   const scalars = Object.entries(metrics).filter(([, v]) => typeof v === "number");
-  const perLabel = (metrics.per_label ?? metrics.labels ?? null) as Record<string, Json> | null;
+  const confusion = confusionOf(metrics);
+  const perLabel = (metrics.per_label ?? confusion?.per_label ?? null) as Record<string, Json> | null;
   const labelRows =
     perLabel && typeof perLabel === "object" && !Array.isArray(perLabel)
       ? Object.entries(perLabel)
@@ -119,6 +215,11 @@ export function EvaluationReport({ model }: { model: Json }) {
         ))}
       </dl>
       <p className="muted">Trained in {s(model.training_seconds)} s on {s(model.dataset_format)} data ({s(model.data_fingerprint).slice(0, 16)}).</p>
+      {confusion ? (
+        <ConfusionMatrix confusion={confusion} />
+      ) : (
+        <p className="muted">This model version stored no confusion report (retrain it to get one).</p>
+      )}
       {labelRows.length ? (
         <DataTable
           caption="Per label, worst first (with what each is confused with)"

@@ -9,6 +9,7 @@ import { DataTable, inferColumns } from "../components/DataTable";
 import { ErrorMessage, Loading, QueryState } from "../components/States";
 import { SubNav } from "../components/Tabs";
 import { formatDateTime, humanize } from "../lib/format";
+import { BusinessHoursSettings } from "./BusinessHours";
 
 export default function Settings() {
   return (
@@ -33,7 +34,7 @@ export default function Settings() {
         <Route path="status" element={<AgentStatus />} />
         <Route path="canned" element={<Canned />} />
         <Route path="api-keys" element={<ApiKeys />} />
-        <Route path="hours" element={<BusinessHours />} />
+        <Route path="hours" element={<BusinessHoursSettings />} />
         <Route path="audit" element={<AuditLog />} />
       </Routes>
     </section>
@@ -411,18 +412,6 @@ function ApiKeys() {
         </p>
       ) : null}
       {create.error ? <ErrorMessage error={create.error} /> : null}
-    </div>
-  );
-}
-
-function BusinessHours() {
-  const hours = useOptionalApi<Record<string, unknown>>(endpoints.businessHours);
-  return (
-    <div>
-      <h2>Business hours</h2>
-      <QueryState query={hours} feature="Business hours">
-        <pre>{JSON.stringify(hours.data, null, 2)}</pre>
-      </QueryState>
     </div>
   );
 }

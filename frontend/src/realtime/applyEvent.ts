@@ -5,13 +5,14 @@
 import type { QueryClient } from "@tanstack/react-query";
 import type { Conversation, Message, Page } from "../api/client";
 import { type InboxFilters, matchesFilters, sortKey } from "../lib/inboxFilters";
+import { applyTyping, type TypingEvent } from "./typing";
 
 export type InboxEvent =
   | { type: "hello"; tenant_id: string; role: string }
   | { type: "pong" }
   | { type: "conversation.created" | "conversation.updated"; tenant_id: string; conversation: Conversation }
   | { type: "message.created" | "message.updated"; tenant_id: string; conversation_id: string; message: Message }
-  | { type: "typing"; tenant_id: string; conversation_id: string; sender_type: string; is_typing: boolean }
+  | { type: "typing"; tenant_id: string; conversation_id: string; sender_type: string; sender_name?: string; is_typing: boolean }
   | { type: string; [key: string]: unknown };
 
 export const keys = {
@@ -50,6 +51,10 @@ export function applyEvent(client: QueryClient, event: InboxEvent): void {
       client.setQueryData(key, upsertConversation(data, conversation, filters));
     }
     client.setQueryData(keys.conversation(conversation.id), conversation);
+    return;
+  }
+  if (event.type === "typing") {
+    applyTyping(client, event as TypingEvent);
     return;
   }
   if (event.type === "suggestion.created" || event.type.startsWith("pending_action.")) {

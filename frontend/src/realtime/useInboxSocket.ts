@@ -4,6 +4,16 @@ import { applyEvent, type InboxEvent } from "./applyEvent";
 
 export type SocketState = "connecting" | "live" | "offline";
 
+// The one open inbox socket (the Layout keeps it), so the composer can report typing through it.
+let openSocket: WebSocket | null = null;
+
+/** Send a frame on the inbox socket; false when it is not open (the frame is dropped). */
+export function sendInboxFrame(frame: object): boolean {
+  if (!openSocket || openSocket.readyState !== WebSocket.OPEN) return false;
+  openSocket.send(JSON.stringify(frame));
+  return true;
+}
+
 /** Reconnect delay for attempt n (1-based): exponential with a 15 s cap. */
 export function backoffMs(attempt: number): number {
   return Math.min(15_000, 500 * 2 ** Math.max(0, attempt - 1));
@@ -34,6 +44,7 @@ export function useInboxSocket(enabled = true): SocketState {
       setState("connecting");
       socket = new WebSocket(inboxSocketUrl());
       socket.onopen = () => {
+        openSocket = socket;
         if (attempts.current > 0) void client.invalidateQueries();
         attempts.current = 0;
         setState("live");
@@ -48,6 +59,7 @@ export function useInboxSocket(enabled = true): SocketState {
       };
       socket.onclose = () => {
         clearInterval(ping);
+        if (openSocket === socket) openSocket = null;
         if (stopped) return;
         setState("offline");
         attempts.current += 1;

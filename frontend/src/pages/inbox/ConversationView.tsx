@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { type Dispatch, type FormEvent, type SetStateAction, useEffect, useRef, useState } from "react";
+import { type Dispatch, type FormEvent, type SetStateAction, useEffect, useMemo, useRef, useState } from "react";
 import { useParams } from "react-router-dom";
 import { ApiError, type Conversation, type Message, request } from "../../api/client";
 import { endpoints } from "../../api/endpoints";
@@ -10,6 +10,8 @@ import { formatDateTime, humanize } from "../../lib/format";
 import { labelsOf, PRIORITIES } from "../../lib/inboxFilters";
 import { useHotkeys } from "../../lib/useHotkeys";
 import { keys } from "../../realtime/applyEvent";
+import { describeTyping, TypingNotifier, useTyping } from "../../realtime/typing";
+import { sendInboxFrame } from "../../realtime/useInboxSocket";
 import { CustomerPanel } from "./CustomerPanel";
 import { useMembers } from "./Inbox";
 import { CannedResponses, type CannedResponse, fillTemplate } from "./CannedResponses";
@@ -38,6 +40,7 @@ export function ConversationView() {
       <div className="conversation-main">
         <ConversationHeader conversation={conversation.data} />
         <MessageStream messages={messages.data?.results ?? []} loading={messages.isPending} error={messages.error} />
+        <TypingIndicator conversation={conversation.data} />
         <AssistantPanel conversationId={conversationId} onUseSuggestion={setDraft} />
         <Composer conversation={conversation.data} text={draft} setText={setDraft} />
       </div>
@@ -234,6 +237,16 @@ export function MessageStream({ messages, loading, error }: { messages: Message[
   );
 }
 
+function TypingIndicator({ conversation }: { conversation: Conversation }) {
+  const me = useCurrentUser();
+  const typists = useTyping(conversation.id, me.name || me.email);
+  return (
+    <p className="typing-indicator muted" aria-live="polite" data-testid="typing-indicator">
+      {describeTyping(typists, conversation.customer?.name ?? "")}
+    </p>
+  );
+}
+
 function Composer({
   conversation,
   text,
@@ -247,6 +260,16 @@ function Composer({
   const [cannedOpen, setCannedOpen] = useState(false);
   const reply = useReply(conversation.id);
   const area = useRef<HTMLTextAreaElement>(null);
+  // Public replies only: a private note is not something the customer should see being typed.
+  const notifier = useMemo(
+    () => new TypingNotifier((isTyping) => sendInboxFrame({ type: "typing", conversation_id: conversation.id, is_typing: isTyping })),
+    [conversation.id],
+  );
+  useEffect(() => () => notifier.stop(), [notifier]);
+  useEffect(() => {
+    if (isPrivate) notifier.stop();
+    else notifier.update(text);
+  }, [notifier, text, isPrivate]);
   useHotkeys({
     r: () => {
       setPrivate(false);
