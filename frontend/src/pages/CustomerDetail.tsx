@@ -43,7 +43,7 @@ export default function CustomerDetail() {
         <ProfileForm customer={data} />
         <section>
           <h2>Identities across channels</h2>
-          <ul>
+          <ul data-testid="identities">
             {data.identities.map((identity) => (
               <li key={identity.id}>
                 {humanize(identity.channel_type)}: {identity.display_name || identity.external_id}{" "}
