@@ -17,6 +17,7 @@ from parley.core.errors import DomainError, ErrorCode
 from parley.tools.base import Proposal, ToolContext, ToolFailure, ToolResult
 from parley.tools.models import PendingAction, PendingActionStatus, ToolExecution
 from parley.tools.registry import get_tool
+from parley.tools.texts import say
 
 log = structlog.get_logger(__name__)
 
@@ -133,6 +134,7 @@ def context_for(pending: PendingAction, *, actor: str) -> ToolContext:
         assistant_id=pending.assistant_id or None,
         allowed_tools={pending.tool},
         actor=actor,
+        language=(getattr(pending.conversation, "language", "") or "en"),
     )
 
 
@@ -173,7 +175,7 @@ def run_pending_action(pending: PendingAction, context: ToolContext, *, phase: s
     tool_class = get_tool(pending.tool)
     error = ""
     if tool_class is None:
-        result = ToolResult(status="error", message="This action is no longer available.")
+        result = ToolResult(status="error", message=say("no_longer_available", context.language))
         error = f"tool {pending.tool} is not registered"
     else:
         try:

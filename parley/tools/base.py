@@ -29,6 +29,7 @@ class ToolContext:
         assistant_id: the assistant calling, for the audit trail.
         allowed_tools: the assistant's allow-list of tool names.
         actor: who acts, e.g. ``assistant:<id>``.
+        language: the conversation's language; what the tool says to the customer uses it.
     """
 
     tenant: Any
@@ -37,6 +38,7 @@ class ToolContext:
     assistant_id: str | None
     allowed_tools: set[str]
     actor: str = "assistant"
+    language: str = "en"
 
 
 class ToolResult(BaseModel):

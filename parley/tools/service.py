@@ -30,6 +30,7 @@ from parley.tools import actions
 from parley.tools.base import Tool, ToolContext, ToolFailure, ToolResult, input_schema
 from parley.tools.models import PendingAction, PendingActionStatus
 from parley.tools.registry import all_tools, get_tool
+from parley.tools.texts import say
 
 log = structlog.get_logger(__name__)
 
@@ -138,7 +139,7 @@ def execute_tool(name: str, arguments: dict[str, Any], context: ToolContext) -> 
         return _refuse(context, name, arguments, "not on the assistant's allow-list", started, "That action is not available.")
     scope_problem = _scope_problem(tool, context)
     if scope_problem:
-        return _refuse(context, name, arguments, scope_problem, started, "That action is not available here.")
+        return _refuse(context, name, arguments, scope_problem, started, say("not_available", context.language))
     if not isinstance(arguments, dict):
         arguments = {}
         problem = "arguments must be a JSON object"
@@ -150,7 +151,7 @@ def execute_tool(name: str, arguments: dict[str, Any], context: ToolContext) -> 
         problem = "invalid arguments: " + _format_errors(exc)
         args = None
     if args is None:
-        result = ToolResult(status="error", message="I couldn't understand that request.", data={"error": problem})
+        result = ToolResult(status="error", message=say("not_understood", context.language), data={"error": problem})
         actions.record_execution(
             context=context, tool=name, arguments=arguments, result=result, started=started, error=problem or ""
         )
@@ -170,7 +171,7 @@ def execute_tool(name: str, arguments: dict[str, Any], context: ToolContext) -> 
                         "currency": proposal.currency,
                         "expires_at": pending.expires_at.isoformat(),
                     },
-                    message=f"Please confirm: {proposal.summary}. Reply YES to confirm or NO to cancel.",
+                    message=say("confirm", context.language, summary=proposal.summary),
                     pending_action_id=str(pending.pk),
                 )
             else:
@@ -255,7 +256,7 @@ def confirm_pending_action(pending_action_id: Any, context: ToolContext, *, conf
             {"id": str(pending_action_id)[:100]},
             "malformed pending action id",
             started,
-            "There is nothing to confirm.",
+            say("nothing_to_confirm", context.language),
         )
     with transaction.atomic():
         pending = (
@@ -271,7 +272,7 @@ def confirm_pending_action(pending_action_id: Any, context: ToolContext, *, conf
                 {"id": str(pending_uuid)},
                 "no such pending action in this tenant",
                 started,
-                "There is nothing to confirm.",
+                say("nothing_to_confirm", context.language),
             )
         arguments = {"id": str(pending.pk), "confirmed": confirmed}
         if pending.conversation_id != getattr(context.conversation, "pk", None) or pending.customer_id != getattr(
@@ -283,7 +284,7 @@ def confirm_pending_action(pending_action_id: Any, context: ToolContext, *, conf
                 arguments,
                 "pending action belongs to another conversation or customer",
                 started,
-                "There is nothing to confirm.",
+                say("nothing_to_confirm", context.language),
             )
         if pending.status != PendingActionStatus.AWAITING_CONFIRMATION:
             return _refuse(
@@ -292,7 +293,7 @@ def confirm_pending_action(pending_action_id: Any, context: ToolContext, *, conf
                 arguments,
                 f"pending action is already {pending.status}",
                 started,
-                "That request was already handled.",
+                say("already_handled", context.language),
             )
         if not _customer_spoke_since(pending):
             return _refuse(
@@ -301,13 +302,13 @@ def confirm_pending_action(pending_action_id: Any, context: ToolContext, *, conf
                 arguments,
                 "confirmation must come from a later customer message",
                 started,
-                "Please confirm in your own reply.",
+                say("confirm_yourself", context.language),
             )
         if pending.expires_at <= timezone.now():
             actions.expire_pending_action(pending)
             result = ToolResult(
                 status="error",
-                message="That request expired. Please ask again if you still want it.",
+                message=say("expired", context.language),
                 pending_action_id=str(pending.pk),
             )
             _record_confirm_phase(context, pending, arguments, started, result, error="expired")
@@ -315,7 +316,10 @@ def confirm_pending_action(pending_action_id: Any, context: ToolContext, *, conf
         if not confirmed:
             actions.cancel_pending_action(pending, note="declined by the customer")
             result = ToolResult(
-                status="ok", data={"cancelled": True}, message="Okay, I have cancelled that.", pending_action_id=str(pending.pk)
+                status="ok",
+                data={"cancelled": True},
+                message=say("cancelled", context.language),
+                pending_action_id=str(pending.pk),
             )
             _record_confirm_phase(context, pending, arguments, started, result)
             return result
@@ -324,7 +328,7 @@ def confirm_pending_action(pending_action_id: Any, context: ToolContext, *, conf
             result = ToolResult(
                 status="needs_approval",
                 data={"summary": pending.summary, "amount": str(pending.amount), "currency": pending.currency},
-                message="Thanks. A member of our team needs to approve this; we'll message you here as soon as they have.",
+                message=say("needs_approval", context.language),
                 pending_action_id=str(pending.pk),
             )
             _record_confirm_phase(context, pending, arguments, started, result, approved_by="customer")

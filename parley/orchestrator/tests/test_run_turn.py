@@ -259,3 +259,17 @@ def test_a_rating_that_answers_a_pending_survey_is_recorded_not_answered(shop: d
     assert TurnTrace.objects.get(message=rating).outcome == "csat_answer"
     follow_up = say(channel, "Where is my order #1001?", sender="cust-csat")
     assert replies(follow_up), "a real question after the rating is answered"
+
+
+@pytest.mark.django_db
+def test_refund_confirmation_and_result_speak_the_customers_language(shop: dict[str, Any]) -> None:
+    first = say(shop["channel"], "Hola, quiero un reembolso del pedido #2031 por favor", sender="cust-es")
+    make_order(first.conversation.customer, "2031")
+    proposal = say(shop["channel"], "Quiero un reembolso del pedido #2031, por favor", sender="cust-es")
+    prompt = last_reply(proposal).text
+    assert "Por favor, confirma: reembolso de" in prompt and "#2031" in prompt, prompt
+    assert "Please confirm" not in prompt
+    yes = say(shop["channel"], "sí", sender="cust-es")
+    done = last_reply(yes).text
+    assert done.startswith("Hecho:") and "#2031" in done, done
+    assert first.conversation.customer.orders.get(number="2031").refunded_amount > 0

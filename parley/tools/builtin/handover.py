@@ -9,6 +9,7 @@ from pydantic import Field
 
 from parley.tools.base import Tool, ToolContext, ToolFailure, ToolInput, ToolOutput, ToolResult
 from parley.tools.registry import register
+from parley.tools.texts import say
 
 
 class HandoverInput(ToolInput):
@@ -39,5 +40,5 @@ class HandoverToHuman(Tool):
         )
         return self.ok(
             HandoverOutput(conversation_status=conversation.status),
-            message="I'm passing you to a member of our team; they'll reply here shortly.",
+            message=say("handover", context.language),
         )

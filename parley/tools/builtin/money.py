@@ -13,6 +13,7 @@ from parley.core.errors import DomainError
 from parley.tools.base import Proposal, Tool, ToolContext, ToolFailure, ToolInput, ToolOutput, ToolResult
 from parley.tools.builtin.orders import find_order
 from parley.tools.registry import register
+from parley.tools.texts import say
 
 
 class RefundInput(ToolInput):
@@ -49,7 +50,7 @@ class RefundOrder(Tool):
         except DomainError as exc:
             raise ToolFailure(exc.message) from exc
         return Proposal(
-            summary=f"refund {amount} {order.currency} for order #{order.number}",
+            summary=say("refund_summary", context.language, amount=amount, currency=order.currency, number=order.number),
             amount=amount,
             currency=order.currency,
             arguments={"order_number": order.number, "amount": str(amount), "reason": args.reason},
@@ -73,7 +74,14 @@ class RefundOrder(Tool):
                 order_status=order.status,
                 reference=refund.provider_ref,
             ),
-            message=f"Done: {refund.amount} {refund.currency} for order #{order.number} is on its way back to you (reference {refund.provider_ref}).",
+            message=say(
+                "refund_done",
+                context.language,
+                amount=refund.amount,
+                currency=refund.currency,
+                number=order.number,
+                reference=refund.provider_ref,
+            ),
         )
 
 
@@ -101,7 +109,7 @@ class CreatePaymentIntent(Tool):
         if order.status != OrderStatus.PENDING_PAYMENT:
             raise ToolFailure(f"Order #{order.number} does not need a payment (it is {OrderStatus(order.status).label.lower()}).")
         return Proposal(
-            summary=f"pay {order.total} {order.currency} for order #{order.number}",
+            summary=say("payment_summary", context.language, amount=order.total, currency=order.currency, number=order.number),
             amount=order.total,
             currency=order.currency,
             arguments={"order_number": order.number},
@@ -125,5 +133,12 @@ class CreatePaymentIntent(Tool):
             PaymentOutput(
                 order_number=order.number, amount=intent.amount, currency=intent.currency, payment_url=intent.payment_url
             ),
-            message=f"Here is your secure payment link for order #{order.number} ({intent.amount} {intent.currency}): {intent.payment_url}",
+            message=say(
+                "payment_link",
+                context.language,
+                number=order.number,
+                amount=intent.amount,
+                currency=intent.currency,
+                url=intent.payment_url,
+            ),
         )

@@ -12,6 +12,7 @@ from parley.commerce.models import Order, OrderStatus
 from parley.commerce.queries import customer_order, customer_orders
 from parley.tools.base import Tool, ToolContext, ToolFailure, ToolInput, ToolOutput, ToolResult
 from parley.tools.registry import register
+from parley.tools.texts import say
 
 OrderStatusName = Literal[
     "pending_payment", "paid", "processing", "shipped", "delivered", "cancelled", "partially_refunded", "refunded"
@@ -94,7 +95,7 @@ def find_order(context: ToolContext, number: str) -> Order:
     """The customer's order ``number``; another customer's order is 'not found' like a missing one."""
     order = customer_order(tenant=context.tenant, customer=context.customer, number=number)
     if order is None:
-        raise ToolFailure(f"I couldn't find order {number} on your account.", {"found": False})
+        raise ToolFailure(say("order_not_found", context.language, number=number), {"found": False})
     return order
 
 

@@ -12,6 +12,7 @@ from parley.conversations.actions import create_ticket
 from parley.tools import actions
 from parley.tools.base import Tool, ToolContext, ToolInput, ToolOutput, ToolResult
 from parley.tools.registry import register
+from parley.tools.texts import say
 
 
 class CreateTicketInput(ToolInput):
@@ -47,7 +48,7 @@ class CreateTicket(Tool):
         )
         return self.ok(
             CreateTicketOutput(ticket_id=str(ticket.pk), status=ticket.status),
-            message="I have opened a ticket for our team; they will follow up with you.",
+            message=say("ticket_opened", context.language),
         )
 
 
