@@ -1,8 +1,15 @@
 """Signed WhatsApp text webhooks accepted end-to-end per second by one ASGI process (uvicorn), against
 a bare ASGI endpoint returning 200 (another uvicorn process, same client, same run).
 
-"Accepted end-to-end" = signature verified, payload parsed, message stored, the assistant turn
-enqueued on the broker, 200 returned; the script checks every message and task is there.
+"Accepted" = what the endpoint does before its 200: signature verified, payload shape checked,
+the raw payload stored durably in the webhook inbox (one idempotent INSERT per channel) and its
+processing task enqueued on the ``webhooks`` queue. Messages are stored by the worker afterwards.
+
+After the timed run the script starts a real Celery worker on the ``webhooks`` queue, waits until
+every inbox row is processed, and verifies that every message of the run was stored exactly once
+and that exactly one assistant turn per message is waiting on the ``assistant`` queue (reported as
+``stored``, ``turns_enqueued`` and ``verified``; a failed check exits non-zero). The drain time is
+reported too (``worker_drain_s``) but not timed against the baseline.
 Targets: ratio ≥ 0.4, p95 ack latency ≤ 25 ms.
 """
 
@@ -20,6 +27,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections import Counter
 from typing import Any
 
 from _common import REPO, emit, free_port, setup_django, summary
@@ -140,6 +148,43 @@ def wait_up(url: str, server: subprocess.Popen[bytes]) -> None:
             time.sleep(0.2)
 
 
+def drain_inbox(channel_id: str, expected: int, timeout: float = 900) -> float:
+    """Run a real worker on the ``webhooks`` queue until ``expected`` inbox rows are processed."""
+    from parley.connectors.models import WebhookEvent, WebhookEventStatus
+
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="parley.config.settings", PARLEY_LOG_LEVEL="WARNING", PYTHONPATH=str(REPO))
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "parley.config.celery",
+            "worker",
+            "-Q",
+            "webhooks",
+            "-c",
+            "2",
+            "--loglevel",
+            "WARNING",
+        ],
+        env=env,
+        cwd=REPO,
+    )
+    started = time.perf_counter()
+    try:
+        while True:
+            done = WebhookEvent.objects.filter(channel_id=channel_id).exclude(status=WebhookEventStatus.RECEIVED).count()
+            if done >= expected:
+                return time.perf_counter() - started
+            if time.perf_counter() - started > timeout or worker.poll() is not None:
+                raise SystemExit(f"the worker processed {done} of {expected} inbox rows")
+            time.sleep(0.5)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=1500, help="webhooks per endpoint")
@@ -148,7 +193,7 @@ def main() -> None:
 
     services = setup_django("bench-webhooks")
     from parley.accounts.models import Tenant
-    from parley.connectors.models import Channel, ChannelType
+    from parley.connectors.models import Channel, ChannelType, WebhookEvent, WebhookEventStatus
     from parley.connectors.testing.webhooks import purge, queued_tasks
     from parley.conversations.models import Message
     from parley.testing import factories
@@ -163,7 +208,7 @@ def main() -> None:
         config={"phone_number_id": phone_number_id},
         credentials={"app_secret": APP_SECRET},
     )
-    purge("assistant")
+    purge("assistant", "webhooks")
     parley_port, bare_port = free_port(), free_port()
     parley = start_server("parley.config.asgi:application", parley_port)
     bare = start_server("webhook_ingest:bare_app", bare_port)
@@ -178,18 +223,27 @@ def main() -> None:
         bodies = [payload(phone_number_id, i, run) for i in range(args.requests)]
         bare_elapsed, bare_lat = asyncio.run(hammer(bare_url, bodies, args.concurrency))
         elapsed, latencies = asyncio.run(hammer(parley_url, bodies, args.concurrency))
-        stored = (
-            Message.objects.filter(channel=channel, external_id__startswith=f"wamid.bench.{run}.")
-            .exclude(external_id__startswith=f"wamid.bench.{run}.-")
-            .count()
-        )
-        turns = len([1 for name, _ in queued_tasks("assistant") if name == "parley.orchestrator.run_turn"])
     finally:
         for server in (parley, bare):
             server.terminate()
             server.wait(timeout=20)
-        purge("assistant")
+    try:
+        inbox = WebhookEvent.objects.filter(channel=channel).count()
+        drain_s = drain_inbox(str(channel.id), inbox)
+        failed = WebhookEvent.objects.filter(channel=channel, status=WebhookEventStatus.FAILED).count()
+        ids = dict(
+            Message.objects.filter(channel=channel, external_id__startswith=f"wamid.bench.{run}.")
+            .exclude(external_id__startswith=f"wamid.bench.{run}.-")
+            .values_list("external_id", "id")
+        )
+        per_message = Counter(args[0] for name, args in queued_tasks("assistant") if name == "parley.orchestrator.run_turn")
+        turns = sum(per_message[str(message_id)] for message_id in ids.values())
+        once = all(per_message[str(message_id)] == 1 for message_id in ids.values())
+        expected = {f"wamid.bench.{run}.{index}" for index in range(args.requests)}
+    finally:
+        purge("assistant", "webhooks")
         services.stop()
+    verified = inbox == args.requests + len(warm) and not failed and set(ids) == expected and once
     rate = args.requests / elapsed
     bare_rate = args.requests / bare_elapsed
     emit(
@@ -204,11 +258,16 @@ def main() -> None:
             "ratio": round(rate / bare_rate, 3),
             "requests": args.requests,
             "concurrency": args.concurrency,
-            "stored": stored,
-            "turns_enqueued": turns - 50,
+            "inbox_rows": inbox,
+            "stored": len(ids),
+            "turns_enqueued": turns,
+            "verified": verified,
+            "worker_drain_s": round(drain_s, 1),
             "targets": {"ratio": 0.4, "p95_ms": 25},
         }
     )
+    if not verified:
+        raise SystemExit("verification failed: not every webhook ended up as exactly one stored message and one turn")
 
 
 if __name__ == "__main__":

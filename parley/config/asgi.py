@@ -17,6 +17,8 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from parley.connectors.asgi import with_webhook_fast_path  # noqa: E402
+
 
 def _websocket_urlpatterns() -> list[Any]:
     patterns: list[Any] = []
@@ -28,7 +30,8 @@ def _websocket_urlpatterns() -> list[Any]:
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Signed webhooks skip the browser middleware (see parley/connectors/asgi.py).
+        "http": with_webhook_fast_path(django_asgi_app),
         # Origin checks for the web-chat socket are per widget (its allowed origins), inside its consumer.
         "websocket": AuthMiddlewareStack(URLRouter(_websocket_urlpatterns())),
     }

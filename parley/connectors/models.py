@@ -42,3 +42,38 @@ class Channel(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.type}:{self.name}"
+
+
+class WebhookEventStatus(models.TextChoices):
+    """Where a stored webhook delivery stands."""
+
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    FAILED = "failed", "Failed"
+
+
+class WebhookEvent(TenantScopedModel):
+    """The inbox: one verified webhook delivery for one channel, stored before it is parsed.
+
+    The webhook endpoint writes this row (one INSERT) and enqueues ``process_webhook_event`` on the
+    ``webhooks`` queue; the task stores the messages and applies the statuses. ``event_key`` is built
+    from the provider's message/status ids, so a redelivered event is stored once. ``body`` is the
+    raw payload as received (signature-verifiable), kept for audit.
+    """
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="webhook_events")
+    route = models.CharField(max_length=255, blank=True, help_text="The provider account id the events were addressed to.")
+    event_key = models.CharField(max_length=64, help_text="sha256 of the provider's event ids (idempotency key).")
+    body = models.TextField(help_text="The raw payload, exactly as received.")
+    status = models.CharField(max_length=20, choices=WebhookEventStatus.choices, default=WebhookEventStatus.RECEIVED)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["channel", "event_key"], name="connectors_webhookevent_unique_key")]
+        indexes = [models.Index(fields=["status", "updated_at"], name="connectors_webhookevent_todo")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.event_key[:12]}:{self.status}"

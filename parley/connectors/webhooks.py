@@ -5,16 +5,19 @@ Channel views call these so that each one only knows its provider's shapes.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import os
-from collections.abc import Callable
+import weakref
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import structlog
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from pydantic import ValidationError
@@ -25,6 +28,9 @@ from parley.connectors.models import Channel
 log = structlog.get_logger(__name__)
 
 DEFAULT_MAX_WEBHOOK_BYTES = 1024 * 1024
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def max_webhook_bytes() -> int:
@@ -143,3 +149,125 @@ def webhook_view(channel_type: str) -> Callable[[Callable[..., HttpResponse]], C
         return wrapper
 
     return decorate
+
+
+def async_webhook_view(
+    channel_type: str,
+) -> Callable[[Callable[..., Awaitable[HttpResponse]]], Callable[..., Awaitable[HttpResponse]]]:
+    """:func:`webhook_view` for async views."""
+
+    def decorate(view: Callable[..., Awaitable[HttpResponse]]) -> Callable[..., Awaitable[HttpResponse]]:
+        @wraps(view)
+        async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                return await view(request, *args, **kwargs)
+            except WebhookRejected as exc:
+                body = getattr(request, "_parley_body", b"") or b""
+                log.warning(
+                    "webhook_rejected",
+                    channel=channel_type,
+                    status=exc.status_code,
+                    reason=exc.reason,
+                    payload_id=payload_id(body) if body else "",
+                )
+                return JsonResponse({"detail": exc.reason, "code": exc.code}, status=exc.status_code)
+
+        return wrapper
+
+    return decorate
+
+
+def event_key(events: Iterable[ChannelEvent], body: bytes) -> str:
+    """The inbox idempotency key of one route's events: sha256 of the provider's ids.
+
+    Messages count by their id, statuses by (message id, status, time), read receipts by (reader,
+    watermark); a delivery carrying none of these falls back to the body's hash.
+    """
+    parts: list[str] = []
+    for event in events:
+        if event.inbound is not None:
+            parts.append(f"message:{event.inbound.external_id}")
+        if event.status is not None:
+            stamp = event.status.timestamp.isoformat() if event.status.timestamp else ""
+            parts.append(f"status:{event.status.provider_message_id}:{event.status.status}:{stamp}")
+        if event.read is not None:
+            parts.append(f"read:{event.read.reader_external_id}:{event.read.until.isoformat()}")
+    if not parts:
+        return "body:" + hashlib.sha256(body).hexdigest()[:59]
+    return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()
+
+
+@dataclass
+class Accepted:
+    """What an inbox-backed webhook delivery did: rows stored (each with its enqueued task) and duplicates."""
+
+    queued: int = 0
+    duplicates: int = 0
+    event_ids: list[str] = field(default_factory=list)
+
+    def response(self) -> JsonResponse:
+        return JsonResponse({"status": "ok", "queued": self.queued, "duplicates": self.duplicates, "event_ids": self.event_ids})
+
+
+@dataclass
+class _Queue(Generic[T, R]):
+    pending: list[tuple[T, asyncio.Future[R]]] = field(default_factory=list)
+    writers: int = 0
+    done: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+
+class GroupCommit(Generic[T, R]):
+    """Hands the items of concurrent requests to ``handle`` together: one trip to the ORM thread,
+    one transaction commit (one fsync) per batch instead of per request.
+
+    While ``max_writers`` batches are being written (their database round trips overlap), new items
+    wait and form the next batch, so a lone request is written at once and a burst in a few round trips. The batch is written by one of the waiting
+    requests (from its own context, so Django's per-request thread-sensitive executor and the test
+    client's connection are used as for any ORM call). ``handle`` returns one result per item, in
+    order; a result that is an exception is raised to that item's caller only.
+    """
+
+    def __init__(self, handle: Callable[[list[T]], list[R | BaseException]], max_batch: int = 200, max_writers: int = 2) -> None:
+        self.handle = handle
+        self.max_batch = max_batch
+        self.max_writers = max_writers
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue[T, R]] = weakref.WeakKeyDictionary()
+
+    async def submit(self, item: T) -> R:
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = _Queue()
+        future: asyncio.Future[R] = loop.create_future()
+        queue.pending.append((item, future))
+        while not future.done():
+            if queue.writers >= self.max_writers or not queue.pending:  # full, or ours is being written
+                async with queue.done:
+                    await queue.done.wait()
+                continue
+            await self._write_batch(queue)
+        return future.result()
+
+    async def _write_batch(self, queue: _Queue[T, R]) -> None:
+        queue.writers += 1
+        batch = queue.pending[: self.max_batch]
+        del queue.pending[: self.max_batch]
+        try:
+            try:
+                results: list[R | BaseException] = await sync_to_async(self.handle)([item for item, _ in batch])
+            except asyncio.CancelledError:
+                queue.pending[:0] = batch  # this request went away: another waiter writes its batch
+                raise
+            except Exception as exc:  # noqa: BLE001  # the batch's callers get the error, not a hung request
+                results = [exc] * len(batch)
+            for (_, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+        finally:
+            queue.writers -= 1
+            async with queue.done:
+                queue.done.notify_all()

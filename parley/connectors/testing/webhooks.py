@@ -57,3 +57,22 @@ def purge(*queues: str) -> None:
     with app.connection_for_write() as connection:
         for queue in queues:
             connection.default_channel.queue_purge(queue)
+
+
+def process_inbox() -> list[str]:
+    """Run the processing task body for every stored, unprocessed webhook delivery (as a worker would).
+
+    Returns each task's outcome, oldest delivery first.
+    """
+    from parley.connectors.models import WebhookEvent, WebhookEventStatus
+    from parley.connectors.tasks import process_webhook_events
+
+    pending = WebhookEvent.objects.filter(status=WebhookEventStatus.RECEIVED).order_by("created_at").values_list("id", flat=True)
+    return list(process_webhook_events.run([str(event_id) for event_id in pending]))
+
+
+def post_and_process(url: str, payload: Any, secret: str, **kwargs: Any) -> Any:
+    """:func:`post_signed`, then process the inbox; returns the webhook's response."""
+    response = post_signed(url, payload, secret, **kwargs)
+    process_inbox()
+    return response

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from parley.connectors.testing.factories import APP_SECRET, whatsapp_channel
 from parley.connectors.testing.fake_graph import FakeGraphServer
-from parley.connectors.testing.webhooks import load_fixture, post_signed
+from parley.connectors.testing.webhooks import load_fixture, post_and_process
 from parley.conversations import actions
 from parley.conversations.models import Conversation, DeliveryStatus, Message
 from parley.conversations.tasks import deliver_message, sweep_outbox
@@ -188,7 +188,7 @@ def test_an_accepted_send_whose_answer_was_lost_is_not_resent_once_its_status_ar
         entry_status = status["entry"][0]["changes"][0]["value"]["statuses"][0]
         entry_status["id"] = "wamid.FAKE00000001"
         entry_status["biz_opaque_callback_data"] = str(message.id)
-        assert post_signed("/webhooks/whatsapp/", status, APP_SECRET).status_code == 200
+        assert post_and_process("/webhooks/whatsapp/", status, APP_SECRET).status_code == 200
         _wait_for(lambda: _status(message) == DeliveryStatus.SENT)
         time.sleep(3.0)  # past the reconcile window: a retry must find it sent and stop
         assert len(graph.sends()) == 1
