@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from parley.customers.models import Customer, CustomerIdentity
+from parley.customers.models import Customer, CustomerIdentity, CustomerNote
 
 
 @admin.register(Customer)
@@ -13,3 +13,9 @@ class CustomerAdmin(admin.ModelAdmin):
 class CustomerIdentityAdmin(admin.ModelAdmin):
     list_display = ["channel_type", "external_id", "customer", "tenant"]
     search_fields = ["external_id"]
+
+
+@admin.register(CustomerNote)
+class CustomerNoteAdmin(admin.ModelAdmin):
+    list_display = ["customer", "author_name", "tenant", "created_at"]
+    search_fields = ["text"]
