@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from parley.accounts.authentication import hash_secret
+from parley.accounts.authentication import forget_api_key, hash_secret
 from parley.accounts.models import ApiKey, Membership, Role, Tenant, User
 from parley.audit.actions import record_audit_event
 from parley.core.errors import DomainError, ErrorCode
@@ -108,6 +108,10 @@ def revoke_api_key(*, api_key: ApiKey, actor: str) -> ApiKey:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at", "updated_at"])
         record_audit_event(tenant=api_key.tenant, actor=actor, action="apikey.revoked", target=api_key)
+    # Now, and again once committed: a request racing the transaction cannot re-cache the key as still active.
+    prefix = api_key.prefix
+    forget_api_key(prefix)
+    transaction.on_commit(lambda: forget_api_key(prefix))
     return api_key
 
 

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
+from django.conf import settings
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
@@ -70,6 +73,103 @@ def split_key(raw: str) -> tuple[str, str] | None:
     return parts[1], raw
 
 
+# How long a process trusts an API key it resolved before reading it from the database again. Revoking through
+# ``accounts.actions.revoke_api_key`` drops the key from this process's cache at once; a change made in another
+# process (the CLI, a second web process) or straight in the database takes effect within this many seconds.
+API_KEY_CACHE_SECONDS = 5.0
+API_KEY_CACHE_MAX_ENTRIES = 4096
+LAST_USED_RESOLUTION_SECONDS = 60
+
+# Cached columns: everything but the JSON ones, which stay deferred (a fresh read if anything touches them),
+# so no mutable value is shared between requests and tenant settings are never served stale.
+_KEY_FIELDS = tuple(f.attname for f in ApiKey._meta.concrete_fields if f.attname != "metadata")
+_TENANT_FIELDS = tuple(f.attname for f in Tenant._meta.concrete_fields if f.attname != "settings")
+
+
+def _clock() -> float:
+    return time.monotonic()
+
+
+@dataclass(frozen=True)
+class _CachedKey:
+    hashed_key: str
+    key_values: tuple[Any, ...]
+    tenant_values: tuple[Any, ...]
+    expires_at: float
+    last_used_at: Any
+
+
+class ApiKeyCache:
+    """In-process cache of valid API keys by prefix: ``(key, tenant)`` without a database round trip.
+
+    Only keys that authenticated (not revoked, tenant active) are cached, so a new key is never hidden by an
+    earlier miss. Each hit returns fresh model instances.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _CachedKey] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def ttl() -> float:
+        return float(getattr(settings, "PARLEY_API_KEY_CACHE_SECONDS", API_KEY_CACHE_SECONDS))
+
+    def get(self, prefix: str) -> _CachedKey | None:
+        entry = self._entries.get(prefix)
+        if entry is None:
+            return None
+        if entry.expires_at <= _clock():
+            self.forget(prefix)
+            return None
+        return entry
+
+    def put(self, key: ApiKey) -> None:
+        ttl = self.ttl()
+        if ttl <= 0:
+            return
+        entry = _CachedKey(
+            hashed_key=key.hashed_key,
+            key_values=tuple(getattr(key, name) for name in _KEY_FIELDS),
+            tenant_values=tuple(getattr(key.tenant, name) for name in _TENANT_FIELDS),
+            expires_at=_clock() + ttl,
+            last_used_at=key.last_used_at,
+        )
+        with self._lock:
+            if len(self._entries) >= API_KEY_CACHE_MAX_ENTRIES and key.prefix not in self._entries:
+                self._entries.clear()
+            self._entries[key.prefix] = entry
+
+    def touched(self, prefix: str, when: Any) -> None:
+        """Record that ``last_used_at`` was written as ``when``."""
+        with self._lock:
+            entry = self._entries.get(prefix)
+            if entry is not None:
+                self._entries[prefix] = replace(entry, last_used_at=when)
+
+    def forget(self, prefix: str) -> None:
+        with self._lock:
+            self._entries.pop(prefix, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def instances(self, entry: _CachedKey) -> ApiKey:
+        """A fresh ``ApiKey`` (with its ``tenant``) built from ``entry``."""
+        key = ApiKey.from_db("default", _KEY_FIELDS, entry.key_values)
+        key.last_used_at = entry.last_used_at
+        key.tenant = Tenant.from_db("default", _TENANT_FIELDS, entry.tenant_values)
+        return key
+
+
+api_key_cache = ApiKeyCache()
+
+
+def forget_api_key(prefix: str) -> None:
+    """Stop trusting the cached copy of a key in this process (called when it is revoked)."""
+    api_key_cache.forget(prefix)
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     """``Authorization: Bearer pk_<prefix>_<secret>``."""
 
@@ -89,6 +189,23 @@ class ApiKeyAuthentication(BaseAuthentication):
         if parsed is None:
             raise exceptions.AuthenticationFailed("Malformed API key.")
         prefix, full = parsed
+        cached = api_key_cache.get(prefix)
+        if cached is not None:
+            if not hmac.compare_digest(cached.hashed_key, hash_secret(full)):
+                raise exceptions.AuthenticationFailed("Invalid API key.")
+            key = api_key_cache.instances(cached)
+        else:
+            key = self._load(prefix, full)
+        now = timezone.now()
+        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+            key.last_used_at = now
+            api_key_cache.touched(prefix, now)
+        structlog.contextvars.bind_contextvars(tenant=key.tenant.slug, actor=f"api-key:{key.prefix}")
+        return ApiKeyPrincipal(key), AuthContext(tenant=key.tenant, role=key.role, api_key=key)
+
+    @staticmethod
+    def _load(prefix: str, full: str) -> ApiKey:
         key = ApiKey.objects.select_related("tenant").filter(prefix=prefix).first()
         if key is None or not hmac.compare_digest(key.hashed_key, hash_secret(full)):
             raise exceptions.AuthenticationFailed("Invalid API key.")
@@ -96,11 +213,8 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("This API key was revoked.")
         if not key.tenant.is_active:
             raise exceptions.AuthenticationFailed("This tenant is disabled.")
-        now = timezone.now()
-        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        structlog.contextvars.bind_contextvars(tenant=key.tenant.slug, actor=f"api-key:{key.prefix}")
-        return ApiKeyPrincipal(key), AuthContext(tenant=key.tenant, role=key.role, api_key=key)
+        api_key_cache.put(key)
+        return key
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="parley"'

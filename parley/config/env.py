@@ -73,8 +73,10 @@ def parse_database_url(url: str) -> dict[str, object]:
         "PASSWORD": unquote(parsed.password or ""),
         "HOST": host,
         "PORT": str(parsed.port or ""),
-        "OPTIONS": options,
-        "CONN_MAX_AGE": 60,
+        # A connection pool, not persistent connections: under ASGI every request runs in its own thread, and a
+        # thread-bound persistent connection would mean a new PostgreSQL connection per request.
+        "OPTIONS": {**options, "pool": {"min_size": 1, "max_size": 20, "timeout": 10}},
+        "CONN_MAX_AGE": 0,
         "CONN_HEALTH_CHECKS": True,
     }
 

@@ -6,6 +6,8 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.request import Request
 
 from parley.conversations.models import Conversation, ConversationStatus, Priority
 
@@ -35,3 +37,18 @@ class ConversationFilter(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.filter(unread_count__gt=0) if value else queryset.filter(unread_count=0)
+
+
+class ConversationFilterBackend(DjangoFilterBackend):
+    """``DjangoFilterBackend`` that skips building the filter form when the request names none of its filters.
+
+    A FilterSet ignores parameters it does not declare and filters nothing on absent ones, so the result is
+    the same; the plain inbox list (no filters) is requested constantly and the form costs more than the query.
+    """
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and not any(name in request.query_params for name in filterset_class.base_filters):
+            return queryset
+        result: QuerySet[Any] = super().filter_queryset(request, queryset, view)
+        return result

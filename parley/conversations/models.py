@@ -63,6 +63,8 @@ class Conversation(TenantScopedModel):
         ordering = ["-last_message_at", "-created_at"]
         indexes = [
             models.Index(fields=["tenant", "status", "-last_message_at"]),
+            # The inbox list: a tenant's conversations in the default ordering, read a page at a time.
+            models.Index(fields=["tenant", "-last_message_at", "-created_at"], name="conv_tenant_inbox_order"),
             models.Index(fields=["tenant", "created_at"]),
             models.Index(fields=["customer", "-created_at"]),
         ]

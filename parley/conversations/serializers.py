@@ -6,8 +6,14 @@ REST load ends up where a fresh load would.
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
 from rest_framework import serializers
 
 from parley.conversations.models import (
@@ -167,6 +173,138 @@ _DATETIME_FIELD = serializers.DateTimeField()
 
 def _datetime(value: Any) -> str | None:
     return None if value is None else _DATETIME_FIELD.to_representation(value)
+
+
+def conversation_json_rows_supported() -> bool:
+    """Whether :class:`ConversationJSONRows` formats timestamps as DRF would (it writes them in UTC)."""
+    return timezone.get_current_timezone_name() == "UTC"
+
+
+@functools.cache
+def _conversation_json_sql() -> str:
+    """The statement that turns an ordered list of conversation ids into their JSON, one text per row.
+
+    ``{ids}`` is replaced by a query selecting the ids (in order); the result keeps that order.
+    """
+    from parley.accounts.models import User
+    from parley.connectors.models import Channel
+    from parley.customers.models import Customer
+
+    quote = connection.ops.quote_name
+
+    def col(alias: str, model: Any, name: str) -> str:
+        return f"{alias}.{quote(model._meta.get_field(name).column)}"
+
+    def text(alias: str, model: Any, name: str) -> str:
+        return f"{col(alias, model, name)}::text"
+
+    def when(name: str) -> str:
+        # DRF's DateTimeField in UTC: ISO 8601, microseconds only when non-zero, "Z" for +00:00 (NULL stays NULL).
+        value = col("c", Conversation, name)
+        return (
+            f"(to_char({value} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+            f"CASE WHEN mod(EXTRACT(MICROSECONDS FROM {value})::bigint, 1000000) = 0 THEN '' "
+            f"ELSE to_char({value} AT TIME ZONE 'UTC', '.US') END || 'Z')"
+        )
+
+    def obj(fields: list[tuple[str, str]]) -> str:
+        return "json_build_object(" + ", ".join(f"'{key}', {value}" for key, value in fields) + ")"
+
+    customer = obj(
+        [
+            ("id", text("c", Conversation, "customer")),
+            ("name", col("cu", Customer, "name")),
+            ("email", col("cu", Customer, "email")),
+            ("phone", col("cu", Customer, "phone")),
+        ]
+    )
+    conversation = obj(
+        [
+            ("id", text("c", Conversation, "id")),
+            ("status", col("c", Conversation, "status")),
+            ("priority", col("c", Conversation, "priority")),
+            ("labels", col("c", Conversation, "labels")),
+            ("team", col("c", Conversation, "team")),
+            ("subject", col("c", Conversation, "subject")),
+            ("language", col("c", Conversation, "language")),
+            ("source", col("c", Conversation, "source")),
+            ("channel", text("c", Conversation, "channel")),
+            ("channel_type", col("ch", Channel, "type")),
+            ("channel_name", col("ch", Channel, "name")),
+            ("customer", customer),
+            ("assistant", text("c", Conversation, "assistant")),
+            ("assignee", text("c", Conversation, "assignee")),
+            ("assignee_email", f"COALESCE({col('u', User, 'email')}, '')"),
+            ("unread_count", col("c", Conversation, "unread_count")),
+            ("message_count", col("c", Conversation, "message_count")),
+            # metadata.get("last_message_preview", "") when metadata is an object, else "".
+            ("last_message_preview", f"COALESCE({col('c', Conversation, 'metadata')} -> 'last_message_preview', '\"\"'::jsonb)"),
+            *[
+                (name, when(name))
+                for name in (
+                    "created_at",
+                    "updated_at",
+                    "last_message_at",
+                    "first_response_at",
+                    "handed_over_at",
+                    "assigned_at",
+                    "resolved_at",
+                    "closed_at",
+                )
+            ],
+        ]
+    )
+    # Built from model metadata only; the ids query and its parameters are added by the ORM at execution.
+    return (
+        f"SELECT {conversation}::text "  # noqa: S608
+        "FROM unnest(ARRAY({ids})) WITH ORDINALITY AS page(id, n) "
+        f"JOIN {quote(Conversation._meta.db_table)} c ON {col('c', Conversation, 'id')} = page.id "
+        f"JOIN {quote(Channel._meta.db_table)} ch ON {col('ch', Channel, 'id')} = {col('c', Conversation, 'channel')} "
+        f"JOIN {quote(Customer._meta.db_table)} cu ON {col('cu', Customer, 'id')} = {col('c', Conversation, 'customer')} "
+        f"LEFT JOIN {quote(User._meta.db_table)} u ON {col('u', User, 'id')} = {col('c', Conversation, 'assignee')} "
+        "ORDER BY page.n"
+    )
+
+
+class ConversationJSONRows:
+    """The conversations of ``queryset`` (filtered and ordered) as :class:`ConversationSerializer` representations.
+
+    Slicing runs one statement: the ORM selects the ids of the slice, and PostgreSQL writes each conversation's
+    JSON, which is decoded here. That skips model instances, per-field Python serialization and compiling a
+    four-table ORM query; a test checks the result equals the serializer's. Only valid while
+    :func:`conversation_json_rows_supported` (timestamps are written in UTC).
+    """
+
+    def __init__(self, queryset: QuerySet[Conversation]) -> None:
+        self.queryset = queryset
+
+    @property
+    def ordered(self) -> bool:
+        return self.queryset.ordered
+
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
+        if not isinstance(index, slice):
+            raise TypeError("ConversationJSONRows supports slices only")
+        try:
+            ids_sql, params = self._ids()[index].query.sql_with_params()
+        except EmptyResultSet:  # the filters can match nothing (e.g. an empty IN list)
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(_conversation_json_sql().replace("{ids}", ids_sql), params)
+            return [json.loads(row[0]) for row in cursor.fetchall()]
+
+    def _ids(self) -> QuerySet[Any]:
+        """One ordered column of ids (``DISTINCT`` would add the ordering columns, so it moves into a subquery)."""
+        queryset = self.queryset
+        if queryset.query.distinct:
+            ordering = queryset.query.order_by
+            queryset = queryset.model._default_manager.filter(pk__in=queryset.order_by().values("pk"))
+            if ordering:
+                queryset = queryset.order_by(*ordering)
+        return queryset.values_list("pk")
+
+    def __len__(self) -> int:
+        return self.queryset.count()
 
 
 class ConversationUpdateSerializer(StrictSerializer):
