@@ -12,6 +12,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from parley.connectors.models import Channel, ChannelType
+from parley.connectors.webchat.uploads import widget_upload_settings
 
 DASHBOARD_INDEX = Path(settings.REPO_DIR) / "frontend" / "dist" / "index.html"
 WIDGET_LOADER = Path(settings.REPO_DIR) / "widget" / "dist" / "widget.js"
@@ -56,7 +57,7 @@ def widget_settings(request: HttpRequest, key: str) -> JsonResponse:
         200 with those of ``WIDGET_PUBLIC_SETTINGS`` set in the channel's config (top level or under
         ``theme``), or 404 ``unknown_widget`` for an unknown or disabled key.
     """
-    channel = Channel.objects.filter(key=key, type=ChannelType.WEBCHAT, enabled=True).only("config").first()
+    channel = Channel.objects.filter(key=key, type=ChannelType.WEBCHAT, enabled=True).only("config", "key").first()
     if channel is None:
         response = JsonResponse({"detail": "No enabled web-chat widget has this key.", "code": "unknown_widget"}, status=404)
     else:
@@ -64,6 +65,7 @@ def widget_settings(request: HttpRequest, key: str) -> JsonResponse:
         raw_theme = config.get("theme")
         theme: dict[str, Any] = raw_theme if isinstance(raw_theme, dict) else {}
         public = {name: value for name in WIDGET_PUBLIC_SETTINGS if isinstance(value := theme.get(name, config.get(name)), str)}
+        public.update(widget_upload_settings(channel))  # uploads_url, max_upload_bytes (web-chat uploads)
         response = JsonResponse(public)
         response["Cache-Control"] = "public, max-age=60"
     response["Access-Control-Allow-Origin"] = "*"

@@ -7,18 +7,20 @@ widget's ``allowed_origins`` and get CORS headers.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import BaseModel, ValidationError
 
 from parley.connectors.models import Channel
-from parley.connectors.webchat import service
-from parley.connectors.webchat.schemas import MAX_FRAME_BYTES, MessageRequest, ReadRequest, SessionRequest
+from parley.connectors.webchat import service, uploads
+from parley.connectors.webchat.schemas import CLIENT_ID_PATTERN, MAX_FRAME_BYTES, MessageRequest, ReadRequest, SessionRequest
 
 TOKEN_HEADER = "HTTP_X_PARLEY_VISITOR_TOKEN"
 
@@ -143,3 +145,55 @@ def read_view(request: HttpRequest, channel: Channel) -> HttpResponse:
     except service.WebchatError as exc:
         return _error(400, exc.code, exc.detail)
     return HttpResponse(status=204)
+
+
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+
+
+@widget_endpoint(("POST",))
+def upload_view(request: HttpRequest, channel: Channel) -> HttpResponse:
+    """``POST uploads/``: a visitor's file (``multipart/form-data``: ``file``, ``client_id``).
+
+    401 without a valid visitor token, 413 over the widget's size limit, 415 when the content (sniffed,
+    not the declared type) is not an allowed image, audio or PDF, 400 for a bad form or ``client_id``.
+    201 with ``{ack, message}`` (200 for a repeated ``client_id``); the message is also pushed to the
+    visitor's sockets and the inbox gets its realtime events.
+    """
+    if not uploads.uploads_enabled(channel.config):
+        return _error(403, "uploads_disabled", "this widget does not accept files")
+    visitor = _visitor(request, channel)
+    if visitor is None:
+        return _unauthenticated()
+    limit = uploads.max_upload_bytes(channel)
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit + MULTIPART_OVERHEAD_BYTES:
+        return _error(413, "payload_too_large", f"files are limited to {limit} bytes")
+    if not (request.content_type or "").startswith("multipart/form-data"):
+        return _error(400, "invalid", "send multipart/form-data with a file field and a client_id")
+    try:
+        upload = request.FILES.get("file")
+        client_id = request.POST.get("client_id", "")
+    except MultiPartParserError as exc:
+        return _error(400, "invalid", f"malformed multipart body: {exc}")
+    errors: dict[str, list[str]] = {}
+    if upload is None:
+        errors["file"] = ["This field is required."]
+    if not re.fullmatch(CLIENT_ID_PATTERN.strip("^$"), client_id):
+        errors["client_id"] = ["1-64 characters: letters, digits, '.', '_', ':' or '-'."]
+    if errors or upload is None:
+        return _error(400, "invalid", "Invalid input.", errors)
+    if upload.size is not None and upload.size > limit:
+        return _error(413, "payload_too_large", f"files are limited to {limit} bytes")
+    try:
+        stored = uploads.store_upload(
+            channel, visitor, client_id=client_id, content=upload.read(limit + 1), filename=upload.name or ""
+        )
+    except uploads.UploadRejected as exc:
+        return _error(exc.status, exc.code, exc.detail)
+    message = service.visitor_message(stored.message)
+    if not stored.duplicate:
+        service.push_to_visitor(channel, visitor.visitor_id, {"type": "message", "message": message})
+    return JsonResponse({"ack": stored.ack(client_id), "message": message}, status=200 if stored.duplicate else 201)

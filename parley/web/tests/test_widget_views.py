@@ -30,11 +30,15 @@ def test_settings_expose_only_the_public_look_and_feel(tenant: Any) -> None:
         "position": "left",
         "title": "Shop help",
         "avatar_url": "/a.png",
+        "uploads_url": "/api/v1/webchat/shop-widget/uploads/",
+        "max_upload_bytes": 10 * 1024 * 1024,
     }
 
 
 def test_settings_ignore_non_string_values(tenant: Any) -> None:
-    factories.make_channel(tenant, key="odd-widget", config={"greeting": ["not", "text"], "title": "Help"})
+    factories.make_channel(
+        tenant, key="odd-widget", config={"greeting": ["not", "text"], "title": "Help", "uploads_enabled": False}
+    )
     assert Client().get("/widget/odd-widget/settings.json").json() == {"title": "Help"}
 
 
