@@ -133,3 +133,144 @@ def analyse_stored_messages(*, message_ids: list[Any], force: bool = False, batc
                 message.analysis = analysis.model_dump()
             Message.objects.bulk_update(chunk, ["analysis"])
     return len(messages)
+
+
+MAX_DATASET_UPLOAD_BYTES = 200 * 1024 * 1024
+MAX_EXTRACTED_BYTES = 1024 * 1024 * 1024
+MAX_EXTRACTED_FILES = 20_000
+
+
+def queue_dataset_import(
+    *, tenant: Any, format: str, upload: Any, actor: str, limit: int | None = None, mask_pii: bool = False
+) -> Any:
+    """Store an uploaded dataset file (or a .zip of a dataset folder) and queue its import on a worker.
+
+    Args:
+        tenant: whose conversations the dataset becomes.
+        format: a loader slug (``parley.intelligence.datasets.formats()``).
+        upload: the uploaded file (Django ``UploadedFile``).
+        actor: who asked (for the record and the audit trail).
+        limit: import at most this many conversations.
+        mask_pii: mask e-mails, phone and card numbers, URLs and @handles in the texts.
+
+    Returns:
+        The queued :class:`DatasetImport`; a worker runs it (``parley.intelligence.run_dataset_import``).
+
+    Raises:
+        DomainError: unknown format (400), empty or too large file (400 / 413).
+    """
+    from parley.audit.actions import record_audit_event
+    from parley.intelligence.datasets import formats
+    from parley.intelligence.models import DatasetImport, ImportStatus
+
+    if format not in formats():
+        raise DomainError(f"format must be one of {', '.join(sorted(formats()))}", code=ErrorCode.INVALID, status_code=400)
+    size = int(getattr(upload, "size", 0) or 0)
+    if size == 0:
+        raise DomainError("the uploaded file is empty", code=ErrorCode.INVALID, status_code=400)
+    if size > MAX_DATASET_UPLOAD_BYTES:
+        raise DomainError(
+            f"the file is {size} bytes; the limit is {MAX_DATASET_UPLOAD_BYTES} bytes",
+            code=ErrorCode.PAYLOAD_TOO_LARGE,
+            status_code=413,
+        )
+    with transaction.atomic():
+        record = DatasetImport(
+            tenant=tenant,
+            format=format,
+            status=ImportStatus.QUEUED,
+            options={"limit": limit, "mask_pii": mask_pii},
+            created_by=actor[:200],
+        )
+        record.upload.save(Path(str(upload.name or "dataset")).name[:200], upload, save=False)
+        record.path = record.upload.name or ""
+        record.save()
+        record_audit_event(
+            action="intelligence.dataset_import_queued",
+            actor=actor,
+            tenant=tenant,
+            target=record,
+            data={"format": format, "file": record.path, "bytes": size},
+        )
+        record_id = str(record.pk)
+        transaction.on_commit(lambda: _enqueue_import(record_id))
+    return record
+
+
+def _enqueue_import(record_id: str) -> None:
+    from parley.intelligence.tasks import run_dataset_import
+
+    run_dataset_import.apply_async(args=[record_id])
+
+
+def _dataset_path(record: Any) -> Path:
+    """The uploaded file, or the folder a .zip upload is safely extracted into."""
+    import zipfile
+
+    stored = Path(record.upload.path)
+    if not zipfile.is_zipfile(stored):
+        return stored
+    target = stored.parent / "extracted"
+    with zipfile.ZipFile(stored) as archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        if len(members) > MAX_EXTRACTED_FILES:
+            raise DomainError(f"the archive has {len(members)} files; the limit is {MAX_EXTRACTED_FILES}", code=ErrorCode.INVALID)
+        if sum(m.file_size for m in members) > MAX_EXTRACTED_BYTES:
+            raise DomainError("the archive unpacks to more than 1 GiB", code=ErrorCode.INVALID)
+        root = target.resolve()
+        for member in members:
+            destination = (target / member.filename).resolve()
+            if not destination.is_relative_to(root):
+                raise DomainError(f"unsafe path in the archive: {member.filename}", code=ErrorCode.INVALID)
+        if target.exists():
+            shutil.rmtree(target)
+        archive.extractall(target)
+    entries = [entry for entry in target.iterdir() if not entry.name.startswith(("__MACOSX", "."))]
+    return entries[0] if len(entries) == 1 else target
+
+
+def note_import_progress(*, import_id: Any, done: int, total: int) -> None:
+    """A worker reports how far a queued import has got (read by the dashboard's progress bar)."""
+    from parley.intelligence.models import DatasetImport
+
+    DatasetImport.objects.filter(pk=import_id).update(progress_done=done, progress_total=total)
+
+
+def run_dataset_import(import_id: Any) -> str:
+    """Run a queued import (the worker's side); safe to run again: imported conversations are skipped.
+
+    Returns:
+        The final status (``done``, ``failed``) or ``missing``.
+    """
+    from django.utils import timezone
+
+    from parley.intelligence.datasets import DatasetError
+    from parley.intelligence.importer import run_import
+    from parley.intelligence.models import DatasetImport, ImportStatus
+
+    record = DatasetImport.objects.select_related("tenant").filter(pk=import_id).first()
+    if record is None:
+        return "missing"
+    if record.status in (ImportStatus.DONE, ImportStatus.FAILED):
+        return str(record.status)
+    record.status = ImportStatus.RUNNING
+    record.save(update_fields=["status", "updated_at"])
+    options = record.options or {}
+    try:
+        run_import(
+            record.tenant,
+            record.format,
+            _dataset_path(record),
+            limit=options.get("limit"),
+            mask_pii=bool(options.get("mask_pii")),
+            progress=False,
+            record=record,
+            on_progress=lambda done, total: note_import_progress(import_id=record.pk, done=done, total=total),
+        )
+    except (DatasetError, DomainError) as exc:
+        record.status = ImportStatus.FAILED
+        record.error = str(getattr(exc, "message", None) or exc)[:2000]
+        record.finished_at = timezone.now()
+        record.save(update_fields=["status", "error", "finished_at", "updated_at"])
+        return str(record.status)
+    return str(ImportStatus.DONE)

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,8 +18,14 @@ from parley.core.api import StrictSerializer, TenantScopedMixin, auth_context
 from parley.core.errors import DomainError, ErrorCode
 from parley.core.pagination import DefaultPagination
 from parley.intelligence import actions
-from parley.intelligence.models import ModelKind, ModelPromotion, ModelVersion
-from parley.intelligence.serializers import CompareQuerySerializer, ModelVersionSerializer, compare_versions
+from parley.intelligence.models import DatasetImport, ModelKind, ModelPromotion, ModelVersion
+from parley.intelligence.serializers import (
+    CompareQuerySerializer,
+    DatasetImportCreateSerializer,
+    DatasetImportSerializer,
+    ModelVersionSerializer,
+    compare_versions,
+)
 
 
 class ModelVersionViewSet(
@@ -100,3 +107,35 @@ class AnalyseView(APIView):
         data.is_valid(raise_exception=True)
         results = analyse_batch(list(data.validated_data["texts"]), tenant_id=str(auth_context(request).tenant.id))
         return Response({"results": [result.model_dump() for result in results]})
+
+
+class DatasetImportViewSet(
+    TenantScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,  # type: ignore[type-arg]
+):
+    """Dataset imports: upload a file to import it as conversations (a worker runs it; poll for progress)."""
+
+    queryset = DatasetImport.objects.all()
+    serializer_class = DatasetImportSerializer
+    pagination_class = DefaultPagination
+    read_roles = ANALYSTS
+    write_roles = ANALYSTS
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": DatasetImportCreateSerializer}, responses={202: DatasetImportSerializer})
+    def create(self, request: Request) -> Response:
+        """Upload ``file`` with its ``format`` (optional ``limit``, ``mask_pii``); answers 202 with the queued import."""
+        data = DatasetImportCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        record = actions.queue_dataset_import(
+            tenant=self.tenant,
+            format=values["format"],
+            upload=values["file"],
+            actor=auth_context(request).actor_label,
+            limit=values.get("limit"),
+            mask_pii=values.get("mask_pii", False),
+        )
+        return Response(DatasetImportSerializer(record).data, status=status.HTTP_202_ACCEPTED)

@@ -9,6 +9,7 @@ one-second steps from the import time (``conversation.metadata["synthetic_timest
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -173,9 +174,19 @@ def _jsonable(value: Any) -> Any:
 
 
 def run_import(
-    tenant: Any, format: str, path: str | Path, *, limit: int | None = None, progress: bool = True, mask_pii: bool = False
+    tenant: Any,
+    format: str,
+    path: str | Path,
+    *,
+    limit: int | None = None,
+    progress: bool = True,
+    mask_pii: bool = False,
+    record: Any = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    from parley.intelligence.models import DatasetImport
+    """See :func:`parley.intelligence.actions.import_dataset`; ``record`` is an existing (queued)
+    DatasetImport to fill in instead of creating one, ``on_progress(done, total)`` is called per chunk."""
+    from parley.intelligence.models import DatasetImport, ImportStatus
     from parley.intelligence.quality import quality_report
 
     clock = time.perf_counter()
@@ -185,6 +196,8 @@ def run_import(
     if limit is not None:
         dialogues = dialogues[:limit]
     channel = _import_channel(tenant, format)
+    if on_progress is not None:
+        on_progress(0, len(dialogues))
     started = timezone.now()
     created = skipped = messages = customers = 0
     bar: Any = None
@@ -199,17 +212,25 @@ def run_import(
         created, skipped, messages, customers = created + c, skipped + s, messages + m, customers + cu
         if bar is not None:
             bar.update(len(chunk))
+        if on_progress is not None:
+            on_progress(start + len(chunk), len(dialogues))
     if bar is not None:
         bar.close()
-    record = DatasetImport.objects.create(
-        tenant=tenant,
-        format=format,
-        path=str(path),
-        conversations_created=created,
-        conversations_skipped=skipped,
-        messages_created=messages,
-        quality=quality,
-    )
+    outcome = {
+        "conversations_created": created,
+        "conversations_skipped": skipped,
+        "messages_created": messages,
+        "quality": quality,
+    }
+    if record is None:
+        record = DatasetImport.objects.create(tenant=tenant, format=format, path=str(path), **outcome)
+    else:
+        for name, value in outcome.items():
+            setattr(record, name, value)
+        record.status = ImportStatus.DONE
+        record.progress_done = record.progress_total = len(dialogues)
+        record.finished_at = timezone.now()
+        record.save(update_fields=[*outcome, "status", "progress_done", "progress_total", "finished_at", "updated_at"])
     return ImportReport(
         import_id=str(record.id),
         format=format,

@@ -65,11 +65,34 @@ class ModelPromotion(TenantScopedModel):
         return f"{self.kind} → {self.model_version_id}"
 
 
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+def _dataset_upload_path(instance: DatasetImport, filename: str) -> str:
+    return f"dataset-imports/{instance.tenant_id}/{instance.id}/{filename}"
+
+
 class DatasetImport(TenantScopedModel):
-    """One dataset imported as tenant conversations, with its data quality report."""
+    """One dataset imported as tenant conversations, with its data quality report.
+
+    Imports from the command line run in the foreground and are stored when done; uploads through the
+    API are stored ``queued`` and run by a worker, which reports progress here.
+    """
 
     format = models.CharField(max_length=50)
     path = models.CharField(max_length=1000)
+    upload = models.FileField(upload_to=_dataset_upload_path, max_length=500, blank=True)
+    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.DONE)
+    options = models.JSONField(default=dict, blank=True, help_text="limit, mask_pii")
+    progress_done = models.PositiveIntegerField(default=0, help_text="Conversations processed so far")
+    progress_total = models.PositiveIntegerField(default=0, help_text="Conversations in the file (0 until read)")
+    error = models.TextField(blank=True)
+    created_by = models.CharField(max_length=200, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
     conversations_created = models.PositiveIntegerField(default=0)
     conversations_skipped = models.PositiveIntegerField(default=0)
     messages_created = models.PositiveIntegerField(default=0)

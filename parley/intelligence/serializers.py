@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from parley.core.api import StrictSerializer
-from parley.intelligence.models import ModelVersion
+from parley.intelligence.models import DatasetImport, ModelVersion
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -90,3 +90,46 @@ def compare_versions(first: ModelVersion, second: ModelVersion) -> dict[str, Any
         },
         "training_seconds": {"a": first.training_seconds, "b": second.training_seconds},
     }
+
+
+class DatasetImportSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A dataset import: its progress while it runs, then what it created and the data quality report."""
+
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DatasetImport
+        fields = [
+            "id",
+            "format",
+            "path",
+            "status",
+            "options",
+            "progress_done",
+            "progress_total",
+            "progress",
+            "error",
+            "created_by",
+            "conversations_created",
+            "conversations_skipped",
+            "messages_created",
+            "quality",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_progress(self, obj: Any) -> float:
+        """0..1; 1 once done."""
+        if obj.status == "done":
+            return 1.0
+        return round(obj.progress_done / obj.progress_total, 3) if obj.progress_total else 0.0
+
+
+class DatasetImportCreateSerializer(StrictSerializer):
+    """Upload a dataset file (or a .zip of a dataset folder) to import as conversations."""
+
+    file = serializers.FileField()
+    format = serializers.CharField(max_length=50, help_text="sgd, twcs, synthetic, banking77, bitext, clinc150, abcd, ...")
+    limit = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    mask_pii = serializers.BooleanField(required=False, default=False)

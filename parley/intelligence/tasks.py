@@ -29,3 +29,11 @@ def enqueue_analysis(message_ids: list[Any], *, chunk: int = 500) -> None:
     ids = [str(message_id) for message_id in message_ids]
     for start in range(0, len(ids), chunk):
         analyse_messages.delay(ids[start : start + chunk])
+
+
+@app.task(base=ParleyTask, name="parley.intelligence.run_dataset_import", queue="default")
+def run_dataset_import(import_id: str) -> str:
+    """Import an uploaded dataset (queued through the API); a bad file ends ``failed`` with the reason."""
+    from parley.intelligence.actions import run_dataset_import as run
+
+    return run(import_id)

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from parley.intelligence.api import AnalyseView, ModelVersionViewSet
+from parley.intelligence.api import AnalyseView, DatasetImportViewSet, ModelVersionViewSet
 
 api_routes = [
     ("models", ModelVersionViewSet, "model-version"),
+    ("dataset-imports", DatasetImportViewSet, "dataset-import"),
 ]
 
 api_urlpatterns = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.intelligence.models import ModelVersion
+from parley.intelligence.models import DatasetImport, ModelVersion
 
 
 def intelligence_objects(other: Any) -> dict[type, Any]:
@@ -16,4 +16,5 @@ def intelligence_objects(other: Any) -> dict[type, Any]:
         data_fingerprint="0" * 64,
         artefact_dir="/nonexistent",
     )
-    return {ModelVersion: version}
+    dataset_import = DatasetImport.objects.create(tenant=other, format="synthetic", path="globex-secret.csv")
+    return {ModelVersion: version, DatasetImport: dataset_import}
