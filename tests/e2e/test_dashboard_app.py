@@ -151,6 +151,7 @@ PAGES = [
     ("settings-channels", "/app/settings/channels", "Settings"),
     ("settings-team", "/app/settings/team", "Settings"),
     ("settings-api-keys", "/app/settings/api-keys", "Settings"),
+    ("settings-hours", "/app/settings/hours", "Settings"),
     ("settings-audit", "/app/settings/audit", "Settings"),
 ]
 

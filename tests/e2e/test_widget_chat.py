@@ -285,3 +285,53 @@ def test_widget_takes_its_theme_from_the_channel_settings(
         page.screenshot(path=str(artifacts_dir / "widget-themed.png"))
     finally:
         api_session.patch(f"/api/v1/channels/{demo['id']}/", json={"config": original}).raise_for_status()
+
+
+def test_typing_indicators_between_the_widget_and_the_inbox(
+    page: Any, browser: Any, widget_server: Any, artifacts_dir: Path
+) -> None:
+    open_chat(page)
+    # Record every text the widget's typing line shows (the assistant's may be brief on a warm server).
+    page.evaluate(
+        """() => {
+            const line = document.querySelector('#parley-chat-widget').shadowRoot.querySelector('.typing');
+            window.__typingSeen = [];
+            new MutationObserver(() => window.__typingSeen.push(line.textContent))
+                .observe(line, {childList: true, characterData: true, subtree: true});
+        }"""
+    )
+    send(page, f"Do you ship to Norway? {uuid.uuid4().hex[:6]}")
+    page.wait_for_function("() => window.__typingSeen.includes('The assistant is typing…')", timeout=180_000)
+    page.locator(".msg.out[data-sender=assistant]").first.wait_for(timeout=180_000)
+    page.wait_for_function("() => window.__typingSeen.at(-1) === ''")  # stopped once the turn ended
+    conversation_id = page.evaluate("() => window.__parleyWidget.client.conversationId")
+
+    agent_context = browser.new_context(base_url=widget_server.url, viewport={"width": 1280, "height": 800})
+    agent_context.set_default_timeout(15_000)
+    try:
+        agent = agent_context.new_page()
+        login(agent)
+        agent.goto(f"/app/inbox/{conversation_id}")
+        agent.get_by_test_id("socket-state").get_by_text("Live").wait_for()
+        take_over, hand_back = (
+            agent.get_by_role("button", name="Take over"),
+            agent.get_by_role("button", name="Hand back to assistant"),
+        )
+        take_over.or_(hand_back).wait_for()
+        if take_over.is_visible():  # a person owns it from here on, so no assistant turn interferes
+            take_over.click()
+        hand_back.wait_for()
+
+        # The visitor types: the agent sees it under the messages.
+        page.get_by_role("dialog").get_by_role("textbox", name="Message").press_sequentially("Also, do you", delay=30)
+        agent.get_by_test_id("typing-indicator").get_by_text("is typing…").wait_for()
+
+        # The agent types a reply: the visitor sees "An agent is typing…"; emptying the composer stops it.
+        agent.locator("#composer").press_sequentially("Yes, we ship", delay=30)
+        page.locator("#parley-chat-widget .typing", has_text="An agent is typing…").wait_for()
+        page.screenshot(path=str(artifacts_dir / "widget-agent-typing.png"))
+        agent.screenshot(path=str(artifacts_dir / "dashboard-customer-typing.png"), full_page=True)
+        agent.locator("#composer").fill("")
+        page.wait_for_function("() => window.__typingSeen.at(-1) === ''")
+    finally:
+        agent_context.close()

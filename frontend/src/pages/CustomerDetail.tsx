@@ -232,7 +232,10 @@ export function Merge({ customer }: { customer: Customer }) {
       ) : null}
       {candidate ? (
         <div className="dialog-backdrop">
-          <div role="alertdialog" aria-modal="true" aria-labelledby="merge-confirm-title" aria-describedby="merge-confirm-text" className="dialog">
+          <div
+            onKeyDown={(e) => e.key === "Escape" && setCandidate(null)}
+            role="alertdialog"
+            aria-modal="true" aria-labelledby="merge-confirm-title" aria-describedby="merge-confirm-text" className="dialog">
             <h3 id="merge-confirm-title">Merge customers?</h3>
             <p id="merge-confirm-text">
               Merge <strong>{candidate.name || candidate.id}</strong> into <strong>{customer.name || customer.id}</strong>? Its
