@@ -185,7 +185,12 @@ def current_conversation(channel: Channel, visitor_id: str) -> Conversation | No
 
 
 def visitor_message(message: Message) -> dict[str, Any]:
-    """The visitor-facing ``<Message>`` of the protocol (never private notes, never analysis)."""
+    """The visitor-facing ``<Message>`` of the protocol (never private notes, never analysis).
+
+    Stored files get an absolute signed URL on this server (the widget runs on another site).
+    """
+    from parley.connectors.webchat.uploads import attachment_url
+
     meta: Any = message.metadata if isinstance(message.metadata, dict) else {}
     sender_name = ""
     if message.sender_user_id is not None and message.sender_user is not None:
@@ -202,7 +207,7 @@ def visitor_message(message: Message) -> dict[str, Any]:
             {
                 "kind": attachment.kind,
                 "mime_type": attachment.mime_type,
-                "url": attachment.file.url if attachment.file else attachment.url,
+                "url": attachment_url(attachment) if attachment.file else attachment.url,
                 "filename": attachment.filename,
             }
             for attachment in message.attachments.all()

@@ -192,3 +192,37 @@ def widget_upload_settings(channel: Channel) -> dict[str, Any]:
         "uploads_url": reverse("v1:webchat-uploads", kwargs={"widget_key": channel.key}),
         "max_upload_bytes": max_upload_bytes(channel),
     }
+
+
+ATTACHMENT_SALT = "parley.webchat.attachment"
+
+
+def attachment_url(attachment: Attachment) -> str:
+    """An absolute, signed URL of a stored file for the visitor's page (``<img src>``, ``<audio src>``).
+
+    The signature is the capability: the widget runs on the business's site, so the URL must work
+    cross-origin and without headers. It names the attachment only; nothing else can be fetched.
+    """
+    from django.core import signing
+    from django.urls import reverse
+
+    signed = signing.Signer(salt=ATTACHMENT_SALT).sign(str(attachment.id))
+    path = reverse("v1:webchat-attachment", kwargs={"signed": signed})
+    return f"{str(settings.PUBLIC_URL).rstrip('/')}{path}"
+
+
+def attachment_from_signed(signed: str) -> Attachment | None:
+    """The web-chat attachment a signed URL names, or None when the signature is wrong."""
+    import uuid
+
+    from django.core import signing
+
+    try:
+        attachment_id = uuid.UUID(signing.Signer(salt=ATTACHMENT_SALT).unsign(signed))
+    except (signing.BadSignature, ValueError):
+        return None
+    return (
+        Attachment.objects.filter(id=attachment_id, message__channel__type=service.CHANNEL_TYPE, message__is_private=False)
+        .exclude(file="")
+        .first()
+    )

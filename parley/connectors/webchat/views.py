@@ -13,7 +13,7 @@ from functools import wraps
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import BaseModel, ValidationError
@@ -197,3 +197,29 @@ def upload_view(request: HttpRequest, channel: Channel) -> HttpResponse:
     if not stored.duplicate:
         service.push_to_visitor(channel, visitor.visitor_id, {"type": "message", "message": message})
     return JsonResponse({"ack": stored.ack(client_id), "message": message}, status=200 if stored.duplicate else 201)
+
+
+def attachment_view(request: HttpRequest, signed: str) -> HttpResponse:
+    """``GET attachments/<signed>/``: a web-chat message's file, for the visitor's page.
+
+    The signed path is the credential (see ``uploads.attachment_url``). Served with the stored,
+    sniffed type, ``nosniff``, embeddable cross-origin; only images and audio are shown inline.
+    """
+    if request.method not in ("GET", "HEAD"):
+        return _error(405, "method_not_allowed", "use GET")
+    attachment = uploads.attachment_from_signed(signed)
+    if attachment is None:
+        return _error(404, "not_found", "no such attachment")
+    mime_type = attachment.mime_type.split(";")[0].strip() or "application/octet-stream"
+    inline = mime_type.startswith(("image/", "audio/")) and mime_type != "image/svg+xml"
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=mime_type if inline or mime_type == "application/pdf" else "application/octet-stream",
+        as_attachment=not inline,
+        filename=attachment.filename or None,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response["Cache-Control"] = "private, max-age=86400"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

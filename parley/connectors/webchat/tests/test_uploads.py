@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -133,9 +134,16 @@ def test_an_image_is_stored_with_its_attachment_once_and_reaches_the_visitor_and
     assert (attachment.kind, attachment.mime_type, attachment.filename) == ("image", "image/png", "photo.png")
     assert attachment.size_bytes == len(png)
     assert attachment.file.read() == png
-    assert body["message"]["attachments"] == [
-        {"kind": "image", "mime_type": "image/png", "url": attachment.file.url, "filename": "photo.png"}
-    ]
+    [shown] = body["message"]["attachments"]
+    assert (shown["kind"], shown["mime_type"], shown["filename"]) == ("image", "image/png", "photo.png")
+    assert shown["url"].startswith(f"{settings.PUBLIC_URL}/api/v1/webchat/attachments/")
+    served = Client().get(shown["url"].removeprefix(settings.PUBLIC_URL))  # from the shop's page: no token, no origin
+    assert served.status_code == 200
+    assert b"".join(served.streaming_content) == png
+    assert (served["Content-Type"], served["X-Content-Type-Options"]) == ("image/png", "nosniff")
+    assert served["Cross-Origin-Resource-Policy"] == "cross-origin"
+    tampered = shown["url"].removeprefix(settings.PUBLIC_URL).replace(str(attachment.id)[:8], "00000000")
+    assert Client().get(tampered).status_code == 404
     assert body["message"]["client_id"] == "u-1"
     published = listener.drain()
     frames = [item["frame"] for item in published if item["type"] == "webchat.frame"]
