@@ -274,3 +274,90 @@ def run_dataset_import(import_id: Any) -> str:
         record.save(update_fields=["status", "error", "finished_at", "updated_at"])
         return str(record.status)
     return str(ImportStatus.DONE)
+
+
+def queue_training(*, tenant: Any, kind: str, dataset_import: Any, actor: str, limit: int | None = None) -> Any:
+    """Queue training a ``kind`` model on one of the tenant's finished dataset imports (its labels).
+
+    Raises:
+        DomainError: 400 when the import is not finished or the kind is unknown.
+    """
+    from parley.audit.actions import record_audit_event
+    from parley.intelligence.models import ImportStatus, TrainingJob
+
+    if kind not in ("intent", "sentiment"):
+        raise DomainError("kind must be intent or sentiment", code=ErrorCode.INVALID, status_code=400)
+    if dataset_import.status != ImportStatus.DONE or not dataset_import.upload:
+        raise DomainError("train on an uploaded dataset import that has finished", code=ErrorCode.INVALID, status_code=400)
+    with transaction.atomic():
+        job = TrainingJob.objects.create(
+            tenant=tenant,
+            kind=kind,
+            algorithm="fast",
+            dataset_import=dataset_import,
+            options={"limit": limit},
+            created_by=actor[:200],
+        )
+        record_audit_event(
+            action="intelligence.training_queued",
+            actor=actor,
+            tenant=tenant,
+            target=job,
+            data={"kind": kind, "dataset_import": str(dataset_import.pk), "format": dataset_import.format},
+        )
+        job_id = str(job.pk)
+        transaction.on_commit(lambda: _enqueue_training(job_id))
+    return job
+
+
+def _enqueue_training(job_id: str) -> None:
+    from parley.intelligence.tasks import run_training
+
+    run_training.apply_async(args=[job_id])
+
+
+def run_training_job(job_id: Any) -> str:
+    """Train the queued job's model and register it for the tenant (the worker's side).
+
+    Returns:
+        ``done``, ``failed`` (with the reason stored), or ``missing``.
+    """
+    import tempfile
+
+    from django.utils import timezone
+
+    from parley.intelligence.datasets import DatasetError
+    from parley.intelligence.models import ImportStatus, TrainingJob
+    from parley.intelligence.training import TrainingError, train_intent, train_sentiment
+
+    job = TrainingJob.objects.select_related("tenant", "dataset_import").filter(pk=job_id).first()
+    if job is None:
+        return "missing"
+    if job.status in (ImportStatus.DONE, ImportStatus.FAILED):
+        return str(job.status)
+    job.status, job.started_at = ImportStatus.RUNNING, timezone.now()
+    job.save(update_fields=["status", "started_at", "updated_at"])
+    source = job.dataset_import
+    try:
+        path = _dataset_path(source)
+        with tempfile.TemporaryDirectory(prefix="parley-training-") as out:
+            if job.kind == "intent":
+                result = train_intent(source.format, path, out, progress=False, limit=(job.options or {}).get("limit"))
+            else:
+                result = train_sentiment([(source.format, path)], out, progress=False)
+            version = register_model_version(directory=out, tenant=job.tenant)
+    except (DatasetError, TrainingError, DomainError) as exc:
+        job.status, job.finished_at = ImportStatus.FAILED, timezone.now()
+        job.error = str(getattr(exc, "message", None) or exc)[:2000]
+        job.save(update_fields=["status", "error", "finished_at", "updated_at"])
+        return str(job.status)
+    job.status, job.finished_at, job.model_version = ImportStatus.DONE, timezone.now(), version
+    job.summary = _jsonable({k: v for k, v in result.summary().items() if k != "out"})
+    job.save(update_fields=["status", "finished_at", "model_version", "summary", "updated_at"])
+    return str(job.status)
+
+
+def _jsonable(value: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(value, default=str))

@@ -18,12 +18,14 @@ from parley.core.api import StrictSerializer, TenantScopedMixin, auth_context
 from parley.core.errors import DomainError, ErrorCode
 from parley.core.pagination import DefaultPagination
 from parley.intelligence import actions
-from parley.intelligence.models import DatasetImport, ModelKind, ModelPromotion, ModelVersion
+from parley.intelligence.models import DatasetImport, ModelKind, ModelPromotion, ModelVersion, TrainingJob
 from parley.intelligence.serializers import (
     CompareQuerySerializer,
     DatasetImportCreateSerializer,
     DatasetImportSerializer,
     ModelVersionSerializer,
+    TrainingJobCreateSerializer,
+    TrainingJobSerializer,
     compare_versions,
 )
 
@@ -139,3 +141,36 @@ class DatasetImportViewSet(
             mask_pii=values.get("mask_pii", False),
         )
         return Response(DatasetImportSerializer(record).data, status=status.HTTP_202_ACCEPTED)
+
+
+class TrainingJobViewSet(
+    TenantScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,  # type: ignore[type-arg]
+):
+    """Train a model on an uploaded dataset (a worker runs it; the result is registered, not promoted)."""
+
+    queryset = TrainingJob.objects.all()
+    serializer_class = TrainingJobSerializer
+    pagination_class = DefaultPagination
+    read_roles = ANALYSTS
+    write_roles = ANALYSTS
+
+    @extend_schema(request=TrainingJobCreateSerializer, responses={202: TrainingJobSerializer})
+    def create(self, request: Request) -> Response:
+        """Queue training; answers 202 with the job. Poll it; when ``done``, ``model_version`` is set."""
+        data = TrainingJobCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        source = DatasetImport.objects.filter(tenant=self.tenant, pk=values["dataset_import"]).first()
+        if source is None:
+            raise DomainError("no such dataset import", code=ErrorCode.NOT_FOUND, status_code=404)
+        job = actions.queue_training(
+            tenant=self.tenant,
+            kind=values["kind"],
+            dataset_import=source,
+            actor=auth_context(request).actor_label,
+            limit=values.get("limit"),
+        )
+        return Response(TrainingJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

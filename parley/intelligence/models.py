@@ -100,3 +100,26 @@ class DatasetImport(TenantScopedModel):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class TrainingJob(TenantScopedModel):
+    """A model trained on a tenant's uploaded dataset by a worker (queued through the API).
+
+    The trained version is registered for the tenant, not promoted: people compare it with the live
+    one and promote it themselves.
+    """
+
+    kind = models.CharField(max_length=20, choices=[(k, k.title()) for k in ("intent", "sentiment")])
+    algorithm = models.CharField(max_length=50, default="fast")
+    dataset_import = models.ForeignKey(DatasetImport, on_delete=models.PROTECT, related_name="training_jobs")
+    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    options = models.JSONField(default=dict, blank=True, help_text="limit")
+    error = models.TextField(blank=True)
+    created_by = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    summary = models.JSONField(default=dict, blank=True, help_text="The training's summary line (metrics, seconds)")
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from parley.core.api import StrictSerializer
-from parley.intelligence.models import DatasetImport, ModelVersion
+from parley.intelligence.models import DatasetImport, ModelVersion, TrainingJob
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -133,3 +133,34 @@ class DatasetImportCreateSerializer(StrictSerializer):
     format = serializers.CharField(max_length=50, help_text="sgd, twcs, synthetic, banking77, bitext, clinc150, abcd, ...")
     limit = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     mask_pii = serializers.BooleanField(required=False, default=False)
+
+
+class TrainingJobSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A training run on an uploaded dataset; ``model_version`` is the registered result once done."""
+
+    class Meta:
+        model = TrainingJob
+        fields = [
+            "id",
+            "kind",
+            "algorithm",
+            "dataset_import",
+            "status",
+            "options",
+            "error",
+            "created_by",
+            "summary",
+            "model_version",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class TrainingJobCreateSerializer(StrictSerializer):
+    """Train an intent or sentiment model on a finished dataset import's labels."""
+
+    kind = serializers.ChoiceField(choices=["intent", "sentiment"])
+    dataset_import = serializers.UUIDField()
+    limit = serializers.IntegerField(min_value=50, required=False, allow_null=True, help_text="Use at most this many texts")

@@ -37,3 +37,11 @@ def run_dataset_import(import_id: str) -> str:
     from parley.intelligence.actions import run_dataset_import as run
 
     return run(import_id)
+
+
+@app.task(base=ParleyTask, name="parley.intelligence.run_training", queue="default")
+def run_training(job_id: str) -> str:
+    """Train a model queued through the API and register it for the tenant."""
+    from parley.intelligence.actions import run_training_job
+
+    return run_training_job(job_id)

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from parley.intelligence.api import AnalyseView, DatasetImportViewSet, ModelVersionViewSet
+from parley.intelligence.api import AnalyseView, DatasetImportViewSet, ModelVersionViewSet, TrainingJobViewSet
 
 api_routes = [
     ("models", ModelVersionViewSet, "model-version"),
     ("dataset-imports", DatasetImportViewSet, "dataset-import"),
+    ("training-jobs", TrainingJobViewSet, "training-job"),
 ]
 
 api_urlpatterns = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.intelligence.models import DatasetImport, ModelVersion
+from parley.intelligence.models import DatasetImport, ModelVersion, TrainingJob
 
 
 def intelligence_objects(other: Any) -> dict[type, Any]:
@@ -17,4 +17,5 @@ def intelligence_objects(other: Any) -> dict[type, Any]:
         artefact_dir="/nonexistent",
     )
     dataset_import = DatasetImport.objects.create(tenant=other, format="synthetic", path="globex-secret.csv")
-    return {ModelVersion: version, DatasetImport: dataset_import}
+    job = TrainingJob.objects.create(tenant=other, kind="intent", dataset_import=dataset_import)
+    return {ModelVersion: version, DatasetImport: dataset_import, TrainingJob: job}

@@ -113,3 +113,43 @@ def test_an_archive_that_escapes_its_folder_fails_the_import(tenant: Any) -> Non
     record.refresh_from_db()
     assert "unsafe path" in record.error
     assert not (Path(record.upload.path).parent.parent / "escape.csv").exists()
+
+
+def _wait_job(client: Any, job_id: str, timeout: float = 180.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body: dict[str, Any] = client.get(f"/api/v1/training-jobs/{job_id}/").json()
+        if body["status"] in ("done", "failed"):
+            return body
+        time.sleep(0.3)
+    raise AssertionError(f"training {job_id} did not finish: {body}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_train_an_intent_model_on_an_uploaded_dataset(celery_worker_thread: Any) -> None:
+    tenant = factories.make_tenant("training-http")
+    other = factories.make_tenant("training-other")
+    client = factories.api_client(tenant, "analyst")
+    upload = client.post(
+        "/api/v1/dataset-imports/",
+        {"file": _upload("intents.csv", (FIXTURES / "intents_mini.csv").read_bytes()), "format": "banking77"},
+        format="multipart",
+    )
+    imported = _wait_finished(client, upload.json()["id"])
+    assert imported["status"] == "done", imported
+
+    response = client.post("/api/v1/training-jobs/", {"kind": "intent", "dataset_import": imported["id"]}, format="json")
+    assert response.status_code == 202, response.content
+    job = _wait_job(client, response.json()["id"])
+    assert job["status"] == "done", job
+    assert job["summary"]["labels"] >= 2 and "out" not in job["summary"]
+    version = client.get(f"/api/v1/models/{job['model_version']}/").json()
+    assert version["kind"] == "intent" and version["shared"] is False and version["promoted"] is False
+    assert factories.api_client(other, "analyst").get(f"/api/v1/models/{job['model_version']}/").status_code == 404
+
+    outsider = factories.api_client(other, "analyst").post(
+        "/api/v1/training-jobs/", {"kind": "intent", "dataset_import": imported["id"]}, format="json"
+    )
+    assert outsider.status_code == 404
+    bad_kind = client.post("/api/v1/training-jobs/", {"kind": "topics", "dataset_import": imported["id"]}, format="json")
+    assert bad_kind.status_code == 400
