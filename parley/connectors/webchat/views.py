@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import BaseModel, ValidationError
 
@@ -199,7 +200,7 @@ def upload_view(request: HttpRequest, channel: Channel) -> HttpResponse:
     return JsonResponse({"ack": stored.ack(client_id), "message": message}, status=200 if stored.duplicate else 201)
 
 
-def attachment_view(request: HttpRequest, signed: str) -> HttpResponse:
+def attachment_view(request: HttpRequest, signed: str) -> HttpResponseBase:
     """``GET attachments/<signed>/``: a web-chat message's file, for the visitor's page.
 
     The signed path is the credential (see ``uploads.attachment_url``). Served with the stored,
@@ -216,7 +217,7 @@ def attachment_view(request: HttpRequest, signed: str) -> HttpResponse:
         attachment.file.open("rb"),
         content_type=mime_type if inline or mime_type == "application/pdf" else "application/octet-stream",
         as_attachment=not inline,
-        filename=attachment.filename or None,
+        filename=attachment.filename or "attachment",
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
