@@ -9,8 +9,10 @@ from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from parley.accounts.roles import ALL_ROLES, SUPPORT
 from parley.conversations import actions
@@ -18,15 +20,15 @@ from parley.conversations.filters import ConversationFilter, ConversationFilterB
 from parley.conversations.models import Conversation, Message, SenderType, Ticket
 from parley.conversations.serializers import (
     AgentReplySerializer,
-    ConversationJSONRows,
     ConversationSerializer,
     ConversationUpdateSerializer,
     MessageSerializer,
     TicketSerializer,
     conversation_json_rows_supported,
+    conversation_page_json,
 )
-from parley.core.api import TenantScopedMixin, auth_context
-from parley.core.pagination import CountedRows, DefaultPagination
+from parley.core.api import JSONRenderer, TenantScopedMixin, auth_context
+from parley.core.pagination import DefaultPagination
 
 
 class ConversationViewSet(
@@ -47,19 +49,24 @@ class ConversationViewSet(
     write_roles = SUPPORT
     http_method_names = ["get", "post", "patch", "head", "options"]
     filter_backends = [ConversationFilterBackend]
+    # DRF's JSON renderer that keeps the list's PostgreSQL-written page (RawJSON) as it is.
+    renderer_classes = [JSONRenderer, *(r for r in api_settings.DEFAULT_RENDERER_CLASSES if r is not DRFJSONRenderer)]  # type: ignore[list-item]
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The inbox list, read as plain rows: the same representation as ``ConversationSerializer``, much faster."""
-        # PostgreSQL writes each row's JSON (ConversationJSONRows); the count skips the joins (CountedRows).
+        # One statement: the count, and the page as JSON written by PostgreSQL (conversation_page_json).
         if not conversation_json_rows_supported():
             return super().list(request, *args, **kwargs)
         # Only ids and the count are read through the ORM: no joins or deferred columns to set up for them.
         queryset = self.filter_queryset(self.get_queryset().select_related(None).defer(None))
-        rows = ConversationJSONRows(queryset)
-        page = self.paginate_queryset(CountedRows(rows, queryset))  # type: ignore[arg-type]
+        paginator = self.paginator
+        assert isinstance(paginator, DefaultPagination)
+        page = paginator.paginate_fetched(
+            lambda offset, limit: conversation_page_json(queryset, offset, limit), request, view=self
+        )
         if page is None:
-            return Response(rows[:])
-        return self.get_paginated_response(page)
+            return Response(conversation_page_json(queryset, 0, None)[1])
+        return paginator.get_paginated_response(page)
 
     @extend_schema(request=ConversationUpdateSerializer, responses={200: ConversationSerializer})
     def partial_update(self, request: Request, pk: str | None = None) -> Response:

@@ -7,7 +7,6 @@ REST load ends up where a fresh load would.
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -26,7 +25,7 @@ from parley.conversations.models import (
     Ticket,
     TicketStatus,
 )
-from parley.core.api import StrictModelSerializer, StrictSerializer
+from parley.core.api import RawJSON, StrictModelSerializer, StrictSerializer
 
 
 class AttachmentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -176,15 +175,15 @@ def _datetime(value: Any) -> str | None:
 
 
 def conversation_json_rows_supported() -> bool:
-    """Whether :class:`ConversationJSONRows` formats timestamps as DRF would (it writes them in UTC)."""
+    """Whether :func:`conversation_page_json` formats timestamps as DRF would (it writes them in UTC)."""
     return timezone.get_current_timezone_name() == "UTC"
 
 
 @functools.cache
 def _conversation_json_sql() -> str:
-    """The statement that turns an ordered list of conversation ids into their JSON, one text per row.
+    """The statement that turns an ordered list of conversation ids into a JSON array of their representations.
 
-    ``{ids}`` is replaced by a query selecting the ids (in order); the result keeps that order.
+    ``{ids}`` is replaced by a query selecting the ids (in order); the array keeps that order.
     """
     from parley.accounts.models import User
     from parley.connectors.models import Channel
@@ -256,55 +255,48 @@ def _conversation_json_sql() -> str:
     )
     # Built from model metadata only; the ids query and its parameters are added by the ORM at execution.
     return (
-        f"SELECT {conversation}::text "  # noqa: S608
+        f"SELECT COALESCE(json_agg({conversation} ORDER BY page.n)::text, '[]') "  # noqa: S608
         "FROM unnest(ARRAY({ids})) WITH ORDINALITY AS page(id, n) "
         f"JOIN {quote(Conversation._meta.db_table)} c ON {col('c', Conversation, 'id')} = page.id "
         f"JOIN {quote(Channel._meta.db_table)} ch ON {col('ch', Channel, 'id')} = {col('c', Conversation, 'channel')} "
         f"JOIN {quote(Customer._meta.db_table)} cu ON {col('cu', Customer, 'id')} = {col('c', Conversation, 'customer')} "
         f"LEFT JOIN {quote(User._meta.db_table)} u ON {col('u', User, 'id')} = {col('c', Conversation, 'assignee')} "
-        "ORDER BY page.n"
     )
 
 
-class ConversationJSONRows:
-    """The conversations of ``queryset`` (filtered and ordered) as :class:`ConversationSerializer` representations.
+def conversation_page_json(queryset: QuerySet[Conversation], offset: int, limit: int | None) -> tuple[int, RawJSON]:
+    """How many conversations ``queryset`` (filtered, ordered) selects, and ``limit`` of them from ``offset``.
 
-    Slicing runs one statement: the ORM selects the ids of the slice, and PostgreSQL writes each conversation's
-    JSON, which is decoded here. That skips model instances, per-field Python serialization and compiling a
-    four-table ORM query; a test checks the result equals the serializer's. Only valid while
+    One statement: the ORM writes the count and the ids of the page, PostgreSQL writes the page as a JSON
+    array of :class:`ConversationSerializer` representations (a test checks they are equal). No model
+    instances, no per-field Python, no four-table ORM query to compile. Only valid while
     :func:`conversation_json_rows_supported` (timestamps are written in UTC).
     """
+    try:
+        count_sql, count_params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # the filters can match nothing (e.g. an empty IN list)
+        return 0, RawJSON("[]")
+    ids = _ordered_ids(queryset)
+    try:
+        ids_sql, ids_params = ids[offset : None if limit is None else offset + limit].query.sql_with_params()
+    except EmptyResultSet:  # an empty slice
+        ids_sql, ids_params = "SELECT NULL::uuid WHERE false", ()
+    page_sql = _conversation_json_sql().replace("{ids}", ids_sql)
+    sql = f"SELECT (SELECT COUNT(*) FROM ({count_sql}) AS counted), ({page_sql})"  # noqa: S608 (ORM-compiled parts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*count_params, *ids_params))
+        total, page = cursor.fetchone()
+    return int(total), RawJSON(page)
 
-    def __init__(self, queryset: QuerySet[Conversation]) -> None:
-        self.queryset = queryset
 
-    @property
-    def ordered(self) -> bool:
-        return self.queryset.ordered
-
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
-        if not isinstance(index, slice):
-            raise TypeError("ConversationJSONRows supports slices only")
-        try:
-            ids_sql, params = self._ids()[index].query.sql_with_params()
-        except EmptyResultSet:  # the filters can match nothing (e.g. an empty IN list)
-            return []
-        with connection.cursor() as cursor:
-            cursor.execute(_conversation_json_sql().replace("{ids}", ids_sql), params)
-            return [json.loads(row[0]) for row in cursor.fetchall()]
-
-    def _ids(self) -> QuerySet[Any]:
-        """One ordered column of ids (``DISTINCT`` would add the ordering columns, so it moves into a subquery)."""
-        queryset = self.queryset
-        if queryset.query.distinct:
-            ordering = queryset.query.order_by
-            queryset = queryset.model._default_manager.filter(pk__in=queryset.order_by().values("pk"))
-            if ordering:
-                queryset = queryset.order_by(*ordering)
-        return queryset.values_list("pk")
-
-    def __len__(self) -> int:
-        return self.queryset.count()
+def _ordered_ids(queryset: QuerySet[Conversation]) -> QuerySet[Any]:
+    """One ordered column of ids (``DISTINCT`` would add the ordering columns, so it moves into a subquery)."""
+    if queryset.query.distinct:
+        ordering = queryset.query.order_by
+        queryset = queryset.model._default_manager.filter(pk__in=queryset.order_by().values("pk"))
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+    return queryset.values_list("pk")
 
 
 class ConversationUpdateSerializer(StrictSerializer):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
-from rest_framework import serializers, viewsets
+from rest_framework import renderers, serializers, viewsets
 from rest_framework.request import Request
 
 from parley.accounts.authentication import AuthContext
@@ -33,6 +36,32 @@ class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class StrictModelSerializer(StrictSerializer, serializers.ModelSerializer):  # type: ignore[type-arg]
     """A ModelSerializer that rejects unknown fields."""
+
+
+class RawJSON(str):
+    """JSON text that is already encoded (e.g. a page of rows PostgreSQL wrote); :class:`JSONRenderer` keeps it."""
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    """DRF's JSON renderer that writes :class:`RawJSON` values of a top-level object as they are."""
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        if not isinstance(data, Mapping) or not any(isinstance(value, RawJSON) for value in data.values()):
+            return super().render(data, accepted_media_type, renderer_context)  # type: ignore[no-any-return]
+        marker = f"parley-raw-json-{uuid.uuid4().hex}-"
+        raw: dict[str, str] = {}
+        swapped: dict[Any, Any] = {}
+        for key, value in data.items():
+            if isinstance(value, RawJSON):
+                placeholder = f"{marker}{len(raw)}"
+                # As DRF does: U+2028/U+2029 escaped, so the JSON is also valid JavaScript.
+                raw[json.dumps(placeholder)] = str(value).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+                value = placeholder
+            swapped[key] = value
+        text = super().render(swapped, accepted_media_type, renderer_context).decode()
+        for placeholder, value in raw.items():
+            text = text.replace(placeholder, value, 1)
+        return text.encode()
 
 
 def auth_context(request: Request) -> AuthContext:
