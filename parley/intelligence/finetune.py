@@ -184,7 +184,7 @@ def train_finetuned_intent(
             optimiser.step()
             scheduler.step()
             optimiser.zero_grad()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
             if time.perf_counter() - started > opts["max_seconds"]:
                 stopped = "max_seconds"
                 break

@@ -18,6 +18,7 @@ from parley.intelligence.artefacts import Manifest
 from parley.intelligence.heads import LinearHead
 
 OOS_LABELS = frozenset({"oos", "out_of_scope", "out-of-scope"})
+TEXT_HEAD_DIR = "text_head"
 
 
 @dataclass(frozen=True)
@@ -67,31 +68,63 @@ def predict(model: IntentModel, texts: list[str], embeddings: np.ndarray | None 
 
 
 class FastIntentModel:
-    """Embeddings (+ TF-IDF) → logistic regression."""
+    """Embeddings (+ TF-IDF) → logistic regression, optionally averaged with a TF-IDF-only head.
+
+    ``P = (1 - text_weight) · head(embeddings[, TF-IDF]) + text_weight · text_head(TF-IDF)``: the
+    n-gram head catches wording the sentence embedding blurs (amounts, card names, typos); the weight
+    is chosen on the tuning split.
+    """
 
     needs_embeddings = True
 
-    def __init__(self, head: LinearHead, *, oos_threshold: float = 0.0, name: str = "intent") -> None:
+    def __init__(
+        self,
+        head: LinearHead,
+        *,
+        oos_threshold: float = 0.0,
+        name: str = "intent",
+        text_head: LinearHead | None = None,
+        text_weight: float = 0.0,
+    ) -> None:
+        if text_head is not None and text_head.labels != head.labels:
+            raise ValueError("the text head must have the same labels, in the same order, as the embedding head")
         self.head = head
         self.labels = head.labels
         self.oos_threshold = oos_threshold
         self.name = name
+        self.text_head = text_head if text_weight > 0 else None
+        self.text_weight = text_weight if text_head is not None else 0.0
 
     def predict_proba(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
         if embeddings is None:
             from parley.intelligence.embeddings import encode
 
             embeddings = encode(texts)
-        return self.head.predict_proba(embeddings, texts)
+        proba = self.head.predict_proba(embeddings, texts)
+        if self.text_head is not None and len(texts):
+            text_proba = self.text_head.predict_proba(np.zeros((len(texts), 0), dtype=np.float32), texts)
+            proba = (1.0 - self.text_weight) * proba + self.text_weight * text_proba
+        return proba
 
     def save(self, directory: Path, manifest: Manifest) -> None:
         self.head.save(directory)
+        if self.text_head is not None:
+            self.text_head.save(directory / TEXT_HEAD_DIR)
         manifest.params["oos_threshold"] = self.oos_threshold
+        manifest.params["text_weight"] = self.text_weight
         manifest.write(directory)
 
     @classmethod
     def load(cls, directory: Path, manifest: Manifest) -> FastIntentModel:
-        return cls(LinearHead.load(directory), oos_threshold=float(manifest.params.get("oos_threshold", 0.0)), name=manifest.name)
+        text_dir = directory / TEXT_HEAD_DIR
+        text_head = LinearHead.load(text_dir) if (text_dir / "head.npz").is_file() else None
+        return cls(
+            LinearHead.load(directory),
+            oos_threshold=float(manifest.params.get("oos_threshold", 0.0)),
+            name=manifest.name,
+            text_head=text_head,
+            text_weight=float(manifest.params.get("text_weight", 0.0)),
+        )
 
 
 @dataclass(frozen=True)

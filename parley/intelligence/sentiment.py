@@ -59,25 +59,53 @@ class VaderSentiment:
         return out
 
 
+def vader_features(texts: list[str]) -> np.ndarray:
+    """VADER's ``(compound, pos, neg, neu)`` scores per text: lexicon evidence a linear head can weigh."""
+    analyser = _vader()
+    rows = []
+    for text in texts:
+        scores = analyser.polarity_scores(text or "")
+        rows.append((scores["compound"], scores["pos"], scores["neg"], scores["neu"]))
+    return np.asarray(rows, dtype=np.float32).reshape(len(texts), 4)
+
+
 class LinearSentiment:
-    """A trained head over sentence embeddings; score = P(positive) − P(negative)."""
+    """A trained head over sentence embeddings (+ VADER scores, + TF-IDF n-grams); score = P(positive) − P(negative).
+
+    ``vader_weight`` > 0 appends ``vader_weight ×`` :func:`vader_features` to each embedding; the head's
+    TF-IDF block (when trained with one) reads the texts.
+    """
 
     needs_embeddings = True
 
-    def __init__(self, head: LinearHead, name: str = "sentiment") -> None:
+    def __init__(self, head: LinearHead, name: str = "sentiment", *, vader_weight: float = 0.0) -> None:
         missing = set(LABELS) - set(head.labels)
         if missing:
             raise ValueError(f"a sentiment head needs the labels {LABELS}; missing {sorted(missing)}")
         self.head = head
         self.name = name
+        self.vader_weight = vader_weight
         self._index = {label: head.labels.index(label) for label in LABELS}
 
-    def predict_batch(self, texts: list[str], embeddings: np.ndarray | None = None) -> list[SentimentPrediction]:
+    @staticmethod
+    def with_vader(embeddings: np.ndarray, texts: list[str], vader_weight: float) -> np.ndarray:
+        """The dense input of the head: the embeddings, then ``vader_weight ×`` the VADER scores when > 0."""
+        if vader_weight <= 0:
+            return embeddings
+        return np.hstack([embeddings, vader_weight * vader_features(texts)]).astype(np.float32)
+
+    def features(self, texts: list[str], embeddings: np.ndarray) -> np.ndarray:
+        return self.with_vader(embeddings, texts, self.vader_weight)
+
+    def predict_proba(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
         if embeddings is None:
             from parley.intelligence.embeddings import encode
 
             embeddings = encode(texts)
-        proba = self.head.predict_proba(embeddings, texts)
+        return self.head.predict_proba(self.features(texts, embeddings), texts)
+
+    def predict_batch(self, texts: list[str], embeddings: np.ndarray | None = None) -> list[SentimentPrediction]:
+        proba = self.predict_proba(texts, embeddings)
         out = []
         for row in proba:
             best = int(np.argmax(row))
@@ -88,11 +116,12 @@ class LinearSentiment:
 
     def save(self, directory: Path, manifest: Manifest) -> None:
         self.head.save(directory)
+        manifest.params["vader_weight"] = self.vader_weight
         manifest.write(directory)
 
     @classmethod
     def load(cls, directory: Path, manifest: Manifest) -> LinearSentiment:
-        return cls(LinearHead.load(directory), name=manifest.name)
+        return cls(LinearHead.load(directory), name=manifest.name, vader_weight=float(manifest.params.get("vader_weight", 0.0)))
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,13 @@ from parley.intelligence.intent import OOS_LABELS, FastIntentModel, calibrate_th
 from parley.intelligence.preprocessing import stratified_split
 
 SEED = 13
-DEFAULT_INTENT_GRID: dict[str, list[Any]] = {"c": [10.0, 30.0, 100.0], "tfidf_weight": [0.0, 1.0]}
-DEFAULT_SENTIMENT_GRID: dict[str, list[Any]] = {"c": [0.3, 1.0, 3.0], "class_weight": [None, "balanced"]}
+DEFAULT_INTENT_GRID: dict[str, list[Any]] = {"c": [10.0, 30.0], "text_c": [10.0], "text_weight": [0.0, 0.3, 0.4, 0.5, 0.6]}
+DEFAULT_SENTIMENT_GRID: dict[str, list[Any]] = {
+    "c": [0.3, 1.0, 3.0],
+    "class_weight": ["balanced"],
+    "vader_weight": [0.0, 1.0],
+    "tfidf_weight": [0.0, 0.5],
+}
 
 
 class TrainingError(ValueError):
@@ -160,29 +165,46 @@ def train_intent(
     t_train, t_tune = [r.text for r in splits.train], [r.text for r in splits.tune]
     has_oos = any(label in OOS_LABELS for label in y_tune)
     tried: list[dict[str, Any]] = []
-    best: tuple[float, dict[str, Any], LinearHead, float] | None = None
+    best: tuple[float, dict[str, Any], FastIntentModel] | None = None
     candidates = _grid(grid or DEFAULT_INTENT_GRID)
+    # every (C, TF-IDF weight) embedding head and every C of the text-only head is fitted once and
+    # shared by all the grid points (ensemble weights) that use it
+    heads: dict[tuple[float, float], tuple[LinearHead, np.ndarray]] = {}
+    text_heads: dict[float, tuple[LinearHead, np.ndarray]] = {}
     iterator: Any = candidates
     if progress:
         from tqdm import tqdm
 
-        iterator = tqdm(candidates, desc="grid search", unit="fit")
+        iterator = tqdm(candidates, desc="grid search", unit="point")
     for params in iterator:
-        head = LinearHead.fit(
-            x_train, y_train, c=float(params["c"]), texts=t_train, tfidf_weight=float(params.get("tfidf_weight", 0.0)), seed=seed
-        )
-        proba = head.predict_proba(x_tune, t_tune)
+        key = (float(params["c"]), float(params.get("tfidf_weight", 0.0)))
+        if key not in heads:
+            head = LinearHead.fit(x_train, y_train, c=key[0], texts=t_train, tfidf_weight=key[1], seed=seed)
+            heads[key] = (head, head.predict_proba(x_tune, t_tune))
+        head, proba = heads[key]
+        text_weight = float(params.get("text_weight", 0.0))
+        text_head = None
+        if text_weight > 0:
+            text_c = float(params.get("text_c", key[0]))
+            if text_c not in text_heads:
+                fitted = LinearHead.fit(_no_dims(len(t_train)), y_train, c=text_c, texts=t_train, tfidf_weight=1.0, seed=seed)
+                text_heads[text_c] = (fitted, fitted.predict_proba(_no_dims(len(t_tune)), t_tune))
+            text_head, text_proba = text_heads[text_c]
+            proba = (1.0 - text_weight) * proba + text_weight * text_proba
         calibration = calibrate_threshold(head.labels, proba, y_tune)
         predicted, confidences = oos_predictions(head.labels, proba, calibration.threshold if has_oos else 0.0)
         metrics = intent_metrics(y_tune, predicted, confidences)
         score = (metrics["in_scope_accuracy"] + metrics["oos_recall"]) / 2 if has_oos else metrics["accuracy"]
         tried.append({**params, "score": round(score, 4), "threshold": round(calibration.threshold, 4)})
-        if best is None or score > best[0]:
-            best = (score, params, head, calibration.threshold)
+        if best is None or score > best[0] + 1e-9:
+            model = FastIntentModel(
+                head, oos_threshold=calibration.threshold, name=f"{format}-fast", text_head=text_head, text_weight=text_weight
+            )
+            best = (score, params, model)
     assert best is not None
-    _, params, head, threshold = best
-    model = FastIntentModel(head, oos_threshold=threshold, name=f"{format}-fast")
-    proba = head.predict_proba(x_report, [r.text for r in splits.report])
+    _, params, model = best
+    threshold, head = model.oos_threshold, model.head
+    proba = model.predict_proba([r.text for r in splits.report], x_report)
     gold = [r.label or "" for r in splits.report]
     report_has_oos = any(label in OOS_LABELS for label in gold)
     predicted, confidences = oos_predictions(head.labels, proba, threshold if report_has_oos else 0.0)
@@ -208,6 +230,29 @@ def train_intent(
     return TrainResult(out_dir, manifest, tried)
 
 
+def _fit_sentiment(x: np.ndarray, y: list[str], texts: list[str], params: dict[str, Any], seed: int) -> Any:
+    """A :class:`LinearSentiment` fitted with one grid point's settings."""
+    from parley.intelligence.sentiment import LinearSentiment
+
+    vader_weight = float(params.get("vader_weight", 0.0))
+    features = LinearSentiment.with_vader(x, texts, vader_weight)
+    head = LinearHead.fit(
+        features,
+        y,
+        c=float(params["c"]),
+        class_weight=params.get("class_weight"),
+        texts=texts,
+        tfidf_weight=float(params.get("tfidf_weight", 0.0)),
+        seed=seed,
+    )
+    return LinearSentiment(head, vader_weight=vader_weight)
+
+
+def _no_dims(rows: int) -> np.ndarray:
+    """An ``(rows, 0)`` embedding block: the input of a TF-IDF-only head."""
+    return np.zeros((rows, 0), dtype=np.float32)
+
+
 def _split_sizes(splits: Splits) -> dict[str, int]:
     return {"train": len(splits.train), "tune": len(splits.tune), splits.report_name: len(splits.report)}
 
@@ -221,17 +266,20 @@ def train_sentiment(
     seed: int = SEED,
     eval_format: str | None = None,
     limits: dict[str, int] | None = None,
+    folds: int = 5,
 ) -> TrainResult:
     """Train the sentiment head on one or more labelled sources (negative / neutral / positive).
 
     Each source is split 80/10/10 (seeded, stratified) unless it has its own validation split;
-    the grid is scored on the pooled tuning splits by macro-recall; the report uses the held-back split
+    the grid (C, class weights, VADER-score and TF-IDF feature weights) is scored by macro-recall with
+    ``folds``-fold cross-validation over the pooled train + tuning splits, then the chosen settings are
+    refitted on them (``folds=1``: fit on train, score on the tuning splits); the report uses the held-back split
     of ``eval_format`` (default: the last source), and VADER is measured on the same texts.
     ``limits`` caps a source (format → number of texts, a seeded sample) for quick runs.
     """
     from sklearn.metrics import f1_score, recall_score
 
-    from parley.intelligence.sentiment import LABELS, LinearSentiment, VaderSentiment
+    from parley.intelligence.sentiment import LABELS, VaderSentiment
 
     started = time.perf_counter()
     train: list[LabelledText] = []
@@ -264,19 +312,44 @@ def train_sentiment(
     n_train, n_tune = len(train), len(tune)
     x_train, x_tune, x_report = embedded[:n_train], embedded[n_train : n_train + n_tune], embedded[n_train + n_tune :]
     y_train, y_tune = [r.label or "" for r in train], [r.label or "" for r in tune]
+    t_train, t_tune = [r.text for r in train], [r.text for r in tune]
     tried: list[dict[str, Any]] = []
-    best: tuple[float, dict[str, Any], LinearHead] | None = None
-    for params in _grid(grid or DEFAULT_SENTIMENT_GRID):
-        head = LinearHead.fit(x_train, y_train, c=float(params["c"]), class_weight=params.get("class_weight"), seed=seed)
-        model = LinearSentiment(head)
-        predicted = [p.label for p in model.predict_batch([r.text for r in tune], x_tune)]
-        score = float(recall_score(y_tune, predicted, average="macro", zero_division=0))
+    best: tuple[float, dict[str, Any]] | None = None
+    candidates = _grid(grid or DEFAULT_SENTIMENT_GRID)
+    from collections import Counter
+
+    folds = min(folds, min(Counter(y_train + y_tune).values()))  # every fold needs every class
+    if folds > 1:
+        # a few hundred tuning tweets make a noisy judge: score each grid point by k-fold
+        # cross-validation over train + tune (the report split is never part of it)
+        pool_x, pool_y, pool_t = np.vstack([x_train, x_tune]), y_train + y_tune, t_train + t_tune
+        from sklearn.model_selection import StratifiedKFold
+
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+        fold_indices = list(splitter.split(np.zeros(len(pool_y)), pool_y))
+    for params in candidates:
+        if folds > 1:
+            scores = []
+            for fit_idx, score_idx in fold_indices:
+                model = _fit_sentiment(pool_x[fit_idx], [pool_y[i] for i in fit_idx], [pool_t[i] for i in fit_idx], params, seed)
+                predicted = [p.label for p in model.predict_batch([pool_t[i] for i in score_idx], pool_x[score_idx])]
+                scores.append(recall_score([pool_y[i] for i in score_idx], predicted, average="macro", zero_division=0))
+            score = float(np.mean(scores))
+        else:
+            model = _fit_sentiment(x_train, y_train, t_train, params, seed)
+            predicted = [p.label for p in model.predict_batch(t_tune, x_tune)]
+            score = float(recall_score(y_tune, predicted, average="macro", zero_division=0))
         tried.append({**params, "macro_recall": round(score, 4)})
-        if best is None or score > best[0]:
-            best = (score, params, head)
+        if best is None or score > best[0] + 1e-9:
+            best = (score, params)
     assert best is not None
-    _, params, head = best
-    model = LinearSentiment(head, name="sentiment-fast")
+    _, params = best
+    if folds > 1:  # the chosen settings, refitted on train + tune
+        model = _fit_sentiment(pool_x, pool_y, pool_t, params, seed)
+    else:
+        model = _fit_sentiment(x_train, y_train, t_train, params, seed)
+    model.name = "sentiment-fast"
+    head = model.head
     report_texts, gold = [r.text for r in report], [r.label or "" for r in report]
     predicted = [p.label for p in model.predict_batch(report_texts, x_report)]
     vader = [p.label for p in VaderSentiment().predict_batch(report_texts)]
@@ -295,7 +368,7 @@ def train_sentiment(
         algorithm="fast",
         name=model.name,
         labels=head.labels,
-        params={**params, "seed": seed, "grid": tried, "sources": [f for f, _ in sources]},
+        params={**params, "seed": seed, "folds": folds, "grid": tried, "sources": [f for f, _ in sources]},
         metrics=metrics,
         data_fingerprint=data_fingerprint([r.text for r in all_records], [r.label for r in all_records]),
         dataset_format="+".join(f for f, _ in sources),
