@@ -33,6 +33,7 @@ __all__ = [
     "mark_notification_read",
     "override_qa_score",
     "refresh_facts",
+    "save_message_analyses",
     "score_conversation_quality",
     "send_csat_reminder",
     "send_csat_survey",
@@ -43,6 +44,31 @@ __all__ = [
 def refresh_facts(conversation_ids: list[str], *, now: datetime | None = None) -> int:
     """Recompute the facts of these conversations (idempotent); returns rows written."""
     return facts.refresh_conversation_facts(conversation_ids, now=now)
+
+
+def save_message_analyses(*, tenant: Any, analyses: dict[Any, dict[str, Any]]) -> int:
+    """Store the intelligence pipeline's analysis (``MessageAnalysis.model_dump()``) of the tenant's
+    customer messages, in one statement; returns how many messages were written.
+
+    ``updated_at`` moves too, so facts derived from the old analysis count as stale.
+    """
+    if not analyses:
+        return 0
+    import json
+
+    from django.db import connection
+
+    payload = json.dumps([{"id": str(message_id), "analysis": analysis} for message_id, analysis in analyses.items()])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE conversations_message m SET analysis = d.analysis, updated_at = now()
+            FROM jsonb_to_recordset(%s::jsonb) AS d(id uuid, analysis jsonb)
+            WHERE m.id = d.id AND m.tenant_id = %s AND m.sender_type = 'customer'
+            """,
+            [payload, str(tenant.id)],
+        )
+        return int(cursor.rowcount)
 
 
 def _grounding(tenant: Any, texts: list[str]) -> list[float] | None:

@@ -26,7 +26,7 @@ from parley.analytics import actions, agents, economics, reports
 from parley.analytics.exports import EXPORT_TABLES, build_pdf_report, export_csv
 from parley.analytics.facts import load_turns
 from parley.analytics.flow import customer_state
-from parley.analytics.metrics import support
+from parley.analytics.metrics import cube, support
 from parley.analytics.metrics.query import filtered_facts
 from parley.analytics.models import AlertEvent, AlertRule, ConversationFact, CsatSurvey, Notification, QAScore
 from parley.analytics.serializers import (
@@ -176,10 +176,31 @@ class DrilldownView(AnalyticsView):
     )
     def get(self, request: Request) -> Response:
         query = _query(request, DrilldownQuerySerializer)
-        queryset = support.drilldown_filter(filtered_facts(self.tenant, query.to_filter()), query.drill()).order_by("-started_at")
+        flt = query.to_filter()
+        queryset = support.drilldown_filter(filtered_facts(self.tenant, flt), query.drill()).order_by("-started_at")
+        count = cube.drilldown_count(self.tenant, flt, query.drill())
         paginator = DefaultPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
+        rows: Any = queryset if count is None else _Counted(queryset, count)
+        page: Any = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(ConversationFactSerializer(page, many=True).data)
+
+
+class _Counted:
+    """A queryset to paginate whose total is already known (from the roll-ups), so it is not counted again."""
+
+    def __init__(self, queryset: Any, total: int) -> None:
+        self.queryset = queryset
+        self.total = total
+        self.ordered = True
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.queryset[index]
 
 
 class ConversationDetailView(AnalyticsView):

@@ -141,8 +141,8 @@ class DailyRollup(TenantScopedModel):
     measures = models.JSONField(
         default=dict, blank=True, help_text="Additive measures (sums, duration histograms, paths); see metrics.cube"
     )
-    customer_keys = ArrayField(
-        models.BigIntegerField(), default=list, blank=True, help_text="64-bit keys of the day's customers (unique counts)"
+    customer_keys = models.BinaryField(
+        default=bytes, blank=True, help_text="The day's customers' 64-bit keys, sorted little-endian int64 (unique counts)"
     )
     computed_at = models.DateTimeField()
 

@@ -17,7 +17,12 @@ from parley.analytics.models import ConversationFact
 
 def _grouped_paths(queryset: QuerySet[ConversationFact], column: str = "intent_path") -> list[tuple[list[str], str, int]]:
     rows = queryset.values_list(column, "outcome").annotate(n=Count("id")).order_by("-n")[:20000]
-    return [(list(path or []), outcome, n) for path, outcome, n in rows]
+    return sorted(((list(path or []), outcome, n) for path, outcome, n in rows), key=_path_order)
+
+
+def _path_order(row: tuple[list[str], str, int]) -> tuple[int, list[str], str]:
+    """Largest groups first; ties in path order (so the same facts always give the same report)."""
+    return -row[2], row[0], row[1]
 
 
 def flow_report(queryset: QuerySet[ConversationFact], *, max_steps: int = 6, top: int = 5) -> dict[str, Any]:
@@ -33,10 +38,12 @@ def flow_report(queryset: QuerySet[ConversationFact], *, max_steps: int = 6, top
 
 def flow_report_for(tenant: Any, flt: AnalyticsFilter, *, max_steps: int = 6, top: int = 5) -> dict[str, Any]:
     """:func:`flow_report` of the facts ``flt`` selects, from the roll-ups' path counts when they can answer."""
-    measures = cube.load_single(tenant, flt)
+    measures = cube.load_single(tenant, flt, paths=True)
     if measures is None:
         return flow_report(filtered_facts(tenant, flt), max_steps=max_steps, top=top)
-    return _flow_shape(measures.grouped_paths(), measures.grouped_acts(), max_steps=max_steps, top=top)
+    grouped = sorted(measures.grouped_paths(), key=_path_order)
+    acts = [(path, n) for path, _o, n in sorted(((p, "", n) for p, n in measures.grouped_acts()), key=_path_order)]
+    return _flow_shape(grouped, acts, max_steps=max_steps, top=top)
 
 
 def _flow_shape(

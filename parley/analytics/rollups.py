@@ -26,7 +26,7 @@ def _row(tenant_id: Any, day: date, dimension: str, key: str, measures: Measures
         dimension=dimension,
         key=key,
         conversations=int(get("conversations")),
-        customers=len(measures.customers),
+        customers=measures.unique_customers(),
         resolved=int(get("resolved")),
         ai_resolved=int(get("ai_resolved")),
         handed_over=int(get("handed_over")),
@@ -44,7 +44,7 @@ def _row(tenant_id: Any, day: date, dimension: str, key: str, measures: Measures
         analysed_messages=int(get("analysed_messages")),
         failures=int(get("with_failure")),
         measures=measures.to_json(),
-        customer_keys=sorted(measures.customers),
+        customer_keys=measures.packed_customers(),
         computed_at=now,
     )
 

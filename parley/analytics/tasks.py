@@ -16,7 +16,7 @@ from django.utils import timezone
 from parley.analytics import actions
 from parley.analytics.alerts.deliver import post_webhook
 from parley.analytics.facts import stale_conversation_ids
-from parley.analytics.metrics.cube import local_day
+from parley.analytics.metrics.cube import local_day, rolled_up_days
 from parley.analytics.models import AlertEvent, AlertRule, ConversationFact, CsatStatus, CsatSurvey, Outcome, QAScore
 from parley.analytics.rollups import rebuild_rollups
 from parley.config.celery import ParleyTask, app
@@ -59,7 +59,6 @@ def rebuild_recent_rollups(minutes: int = 20) -> int:
 def backfill_rollups(max_days: int = 62) -> int:
     """Roll up days that have facts but no roll-up yet (e.g. after an upgrade), ``max_days`` per run."""
     from parley.accounts.models import Tenant
-    from parley.analytics.models import DailyRollup
 
     written = 0
     budget = max_days
@@ -68,11 +67,7 @@ def backfill_rollups(max_days: int = 62) -> int:
         if span["lo"] is None:
             continue
         first, last = local_day(span["lo"]), local_day(span["hi"])
-        have = set(
-            DailyRollup.objects.filter(tenant_id=tenant_id, dimension="all", key="", day__gte=first, day__lte=last).values_list(
-                "day", flat=True
-            )
-        )
+        have = rolled_up_days(tenant_id, first, last)
         missing = [d for d in (first + timedelta(days=i) for i in range((last - first).days + 1)) if d not in have][:budget]
         if missing:
             written += rebuild_rollups(tenant_id, missing[0], missing[-1])

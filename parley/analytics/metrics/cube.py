@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import numpy as np
+from django.db import connection
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
@@ -55,6 +57,7 @@ UUID_DIMENSIONS = {"channel", "assistant", "agent"}
 HISTOGRAMS = ("first_response", "first_response_bh", "resolution", "resolution_bh", "queue_wait", "reply")
 GROWTH = 1.1
 BUCKETS = 200  # 1.1**198 s ≈ 5 years: everything above lands in the last bucket
+MEASURES_VERSION = 2  # bump when Measures gains a measure: older roll-ups then count as missing and are rebuilt
 MAX_DIRTY_FACTS = 20_000  # above this many changed facts, aggregate the facts in SQL instead
 FACT_COLUMNS = (
     "started_at",
@@ -175,6 +178,14 @@ class Measures:
     paths: dict[str, int] = field(default_factory=dict)
     acts: dict[str, int] = field(default_factory=dict)
     customers: set[int] = field(default_factory=set)
+    customer_count: int | None = None  # set when the unique count was taken over packed keys
+
+    def unique_customers(self) -> int:
+        return self.customer_count if self.customer_count is not None else len(self.customers)
+
+    def packed_customers(self) -> bytes:
+        """The customers' keys as sorted little-endian int64 (``DailyRollup.customer_keys``)."""
+        return np.array(sorted(self.customers), dtype="<i8").tobytes()
 
     def _add(self, name: str, value: float) -> None:
         self.n[name] = self.n.get(name, 0) + value
@@ -199,6 +210,7 @@ class Measures:
         if fact["payment_intent"] and fact["payment_converted"]:
             add("payment_converted", 1)
         outcome = fact["outcome"]
+        add(f"outcome_{outcome}", 1)
         if not fact["handed_over"] and outcome in (Outcome.RESOLVED_BY_AI, Outcome.ABANDONED):
             add("deflected", 1)
         if outcome != Outcome.OPEN:
@@ -261,6 +273,7 @@ class Measures:
     def to_json(self) -> dict[str, Any]:
         """The stored form (``DailyRollup.measures``; customers go to ``customer_keys``)."""
         return {
+            "v": MEASURES_VERSION,
             "n": self.n,
             "hist": {name: {str(i): cell for i, cell in buckets.items()} for name, buckets in self.hist.items()},
             "kinds": self.kinds,
@@ -317,6 +330,12 @@ def dimension_keys(fact: dict[str, Any]) -> list[tuple[str, str]]:
     return keys
 
 
+def rolled_up_days(tenant_id: Any, first: date, last: date) -> set[date]:
+    """Days in ``[first, last]`` with a current-version ``all`` roll-up."""
+    rows = DailyRollup.objects.filter(tenant_id=tenant_id, dimension="all", key="", day__gte=first, day__lte=last)
+    return {day for day, version in rows.values_list("day", "measures__v") if version == MEASURES_VERSION}
+
+
 def local_day(moment: datetime) -> date:
     return timezone.localtime(moment, timezone.get_current_timezone()).date()
 
@@ -341,7 +360,7 @@ def filter_dimensions(flt: AnalyticsFilter) -> list[tuple[str, str]]:
     return result
 
 
-def load_cube(tenant: Any, flt: AnalyticsFilter, dimension: str) -> dict[str, Measures] | None:
+def load_cube(tenant: Any, flt: AnalyticsFilter, dimension: str, *, paths: bool = False) -> dict[str, Measures] | None:
     """Measures per key of ``dimension`` over ``flt``'s date range, from the roll-ups.
 
     ``flt`` may set no dimension filter, or one on ``dimension`` itself (then only that key is read).
@@ -365,11 +384,13 @@ def load_cube(tenant: Any, flt: AnalyticsFilter, dimension: str) -> dict[str, Me
     if span["lo"] is None:
         return {}
     first, last = local_day(span["lo"]), local_day(span["hi"])
-    written = dict(
-        DailyRollup.objects.filter(tenant=tenant, dimension="all", key="", day__gte=first, day__lte=last).values_list(
-            "day", "computed_at"
-        )
-    )
+    written = {
+        day: computed_at
+        for day, computed_at, version in DailyRollup.objects.filter(
+            tenant=tenant, dimension="all", key="", day__gte=first, day__lte=last
+        ).values_list("day", "computed_at", "measures__v")
+        if version == MEASURES_VERSION
+    }
     dirty = {first + timedelta(days=i) for i in range((last - first).days + 1)} - set(written)
     if written:
         oldest = min(written.values())
@@ -392,23 +413,112 @@ def load_cube(tenant: Any, flt: AnalyticsFilter, dimension: str) -> dict[str, Me
             for fact_dimension, key in dimension_keys(fact):
                 if fact_dimension == dimension and (only is None or key == only):
                     result.setdefault(key, Measures()).add_fact(fact)
-    rollups = DailyRollup.objects.filter(tenant=tenant, dimension=dimension, day__gte=first, day__lte=last)
-    if only is not None:
-        rollups = rollups.filter(key=only)
-    if dirty:
-        rollups = rollups.exclude(day__in=sorted(dirty))
-    for key, measures, customers in rollups.values_list("key", "measures", "customer_keys").iterator(chunk_size=2000):
-        result.setdefault(key, Measures()).merge(Measures.from_json(measures, customers))
+    stored = _read_rollups(tenant, dimension, first, last, only=only, skip=sorted(dirty), paths=paths)
+    packed = stored.pop("\x00customers")
+    for key, measures in stored.items():
+        result.setdefault(key, Measures()).merge(measures)
+    for key, measures in result.items():
+        arrays = [np.frombuffer(chunk, dtype="<i8") for chunk in packed.get(key, [])]
+        if measures.customers:
+            arrays.append(np.array(sorted(measures.customers), dtype="<i8"))
+        measures.customer_count = int(np.unique(np.concatenate(arrays)).size) if arrays else 0
     return result
 
 
-def load_single(tenant: Any, flt: AnalyticsFilter) -> Measures | None:
+def _read_rollups(
+    tenant: Any, dimension: str, first: date, last: date, *, only: str | None, skip: list[date], paths: bool
+) -> dict[str, Any]:
+    """Sum the stored measures per key in SQL (one round trip); customers' packed keys per key under "\x00customers"."""
+    where = "r.tenant_id = %(tenant)s AND r.dimension = %(dimension)s AND r.day >= %(first)s AND r.day <= %(last)s"
+    if only is not None:
+        where += " AND r.key = %(only)s"
+    if skip:
+        where += " AND NOT (r.day = ANY(%(skip)s))"
+    parts = [
+        "SELECT 'n', r.key, e.k, 0, sum(e.v::float8), 0::float8, 0::float8 FROM rows r, jsonb_each_text(r.measures->'n') e(k, v) GROUP BY 2, 3",
+        "SELECT 'h', r.key, h.name, b.idx::int, sum((b.cell->>0)::float8), min((b.cell->>1)::float8), max((b.cell->>2)::float8) "
+        "FROM rows r, jsonb_each(r.measures->'hist') h(name, buckets), jsonb_each(h.buckets) b(idx, cell) GROUP BY 2, 3, 4",
+        "SELECT 'k', r.key, e.k, 0, sum(e.v::float8), 0, 0 FROM rows r, jsonb_each_text(r.measures->'kinds') e(k, v) GROUP BY 2, 3",
+    ]
+    if paths:
+        parts.append(
+            "SELECT 'p', r.key, e.k, 0, sum(e.v::float8), 0, 0 FROM rows r, jsonb_each_text(r.measures->'paths') e(k, v) GROUP BY 2, 3"
+        )
+        parts.append(
+            "SELECT 'a', r.key, e.k, 0, sum(e.v::float8), 0, 0 FROM rows r, jsonb_each_text(r.measures->'acts') e(k, v) GROUP BY 2, 3"
+        )
+    # Only constant SQL fragments are joined here; every value is a bound parameter.
+    sql = "WITH rows AS (SELECT r.key, r.measures FROM analytics_dailyrollup r WHERE " + where + ") " + " UNION ALL ".join(parts)  # noqa: S608
+    params: dict[str, Any] = {
+        "tenant": str(tenant.id),
+        "dimension": dimension,
+        "first": first,
+        "last": last,
+        "only": only,
+        "skip": skip,
+    }
+    result: dict[str, Any] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for section, key, name, index, value, low, high in cursor.fetchall():
+            measures = result.get(key)
+            if measures is None:
+                measures = result[key] = Measures()
+            if section == "n":
+                measures.n[name] = value
+            elif section == "h":
+                measures.hist.setdefault(name, {})[int(index)] = [int(value), low, high]
+            elif section == "k":
+                measures.kinds[name] = int(value)
+            elif section == "p":
+                measures.paths[name] = int(value)
+            else:
+                measures.acts[name] = int(value)
+        cursor.execute("SELECT r.key, r.customer_keys FROM analytics_dailyrollup r WHERE " + where, params)  # noqa: S608
+        packed: dict[str, list[bytes]] = {}
+        for key, chunk in cursor.fetchall():
+            if chunk:
+                packed.setdefault(key, []).append(bytes(chunk))
+    result["\x00customers"] = packed
+    return result
+
+
+def load_single(tenant: Any, flt: AnalyticsFilter, *, paths: bool = False) -> Measures | None:
     """The measures of every conversation ``flt`` selects (None when the roll-ups cannot answer)."""
     filters = filter_dimensions(flt)
     if len(filters) > 1:
         return None
     dimension, key = filters[0] if filters else ("all", "")
-    cube = load_cube(tenant, flt, dimension)
+    cube = load_cube(tenant, flt, dimension, paths=paths)
     if cube is None:
         return None
-    return cube.get(key, Measures())
+    return cube.get(key, Measures(customer_count=0))
+
+
+FLAGS = ("resolved", "ai_resolved", "handed_over", "reopened", "abandoned")
+
+
+def drilldown_count(tenant: Any, flt: AnalyticsFilter, drill: dict[str, Any]) -> int | None:
+    """How many conversations a drill-down with at most one condition selects, from the roll-ups
+    (None when they cannot say: several conditions, or a reason / prompt version condition)."""
+    conditions = {k: v for k, v in drill.items() if v not in (None, "")}
+    if len(conditions) > 1 or set(conditions) & {"handover_reason", "prompt_version"}:
+        return None
+    measures = load_single(tenant, flt)
+    if measures is None:
+        return None
+    get = measures.get
+    if not conditions:
+        return int(get("conversations"))
+    name, value = next(iter(conditions.items()))
+    if name == "outcome":
+        return int(get(f"outcome_{value}"))
+    if name in FLAGS:
+        return int(get(name) if value else get("conversations") - get(name))
+    if name == "durable":
+        return int(get("durable") if value else get("durable_known") - get("durable"))
+    if name == "failure_kind":
+        return int(measures.kinds.get(str(value), 0))
+    if name == "csat":
+        return int(get(f"csat_{int(value)}"))
+    return None

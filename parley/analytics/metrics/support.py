@@ -139,7 +139,7 @@ def _cube_row(m: Measures, business_hours: bool) -> dict[str, Any]:
     get = m.get
     return {
         "conversations": int(get("conversations")),
-        "customers": len(m.customers),
+        "customers": m.unique_customers(),
         "frt_avg": m.avg(frt),
         "frt_median": m.percentile(frt, 0.5),
         "frt_p90": m.percentile(frt, 0.9),

@@ -32,7 +32,13 @@ def test_imported_sgd_dialogues_get_states_acts_and_rollups(tenant: Any) -> None
     import_dataset(tenant, "sgd", sgd, limit=5, progress=False)
     result = analyse_tenant(tenant)
     assert result.conversations == 5 and result.facts_written == 5
-    assert result.messages_analysed > 0  # the intelligence pipeline ran on every customer turn
+    # The intelligence pipeline ran on every customer turn (once per distinct text), and each got its analysis.
+    from parley.conversations.models import Message
+
+    customer_turns = Message.objects.filter(tenant=tenant, sender_type="customer").exclude(text="")
+    assert result.messages_analysed == customer_turns.count() > 0
+    assert not customer_turns.filter(analysis={}).exists()
+    assert all(m.analysis.get("model_version") for m in customer_turns)
     facts = list(ConversationFact.objects.filter(tenant=tenant))
     assert all(f.source == "sgd" for f in facts)
     assert all(f.act_path and f.act_path[0].startswith("USER:") for f in facts)
@@ -64,3 +70,21 @@ def test_stale_facts_are_refreshed_by_the_worker(celery_worker_thread: Any, tena
     assert fact.outcome == "resolved_by_ai"
     # Nothing changed: the next run has nothing to do for this conversation.
     assert refresh_stale_facts.apply_async(queue="analytics").get(timeout=60) == 0
+
+
+@pytest.mark.django_db
+def test_batch_analysis_stores_one_analysis_per_distinct_text_on_every_message(tenant: Any, channel: Any) -> None:
+    from parley.conversations.models import Message
+
+    for text in ("my card has not arrived yet", "my card has not arrived yet", "Ich möchte mein Geld zurück, bitte"):
+        build(channel, [("customer", text, None, 0), ("assistant", "Let me check.", None, 1)])
+    result = analyse_tenant(tenant)
+    assert result.messages_analysed == 3 and result.facts_written == 3
+    stored = {m.text: [] for m in Message.objects.filter(tenant=tenant, sender_type="customer")}
+    for message in Message.objects.filter(tenant=tenant, sender_type="customer"):
+        stored[message.text].append(message.analysis)
+    same = stored["my card has not arrived yet"]
+    assert len(same) == 2 and same[0] == same[1] and same[0]["language"] == "en"
+    assert stored["Ich möchte mein Geld zurück, bitte"][0]["language"] == "de"
+    # Nothing left to analyse: a second run analyses nothing and leaves the analyses as they are.
+    assert analyse_tenant(tenant).messages_analysed == 0
