@@ -14,13 +14,25 @@ from typing import Any
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.exception import convert_exception_to_response
 
+from parley.connectors.webhooks import SERVING_WEBHOOKS
 from parley.core.middleware import RequestContextMiddleware
 
 WEBHOOK_PREFIX = "/webhooks/"
 
 
 class WebhookASGIHandler(ASGIHandler):
-    """Django's ASGI handler with the middleware chain reduced to :class:`RequestContextMiddleware`."""
+    """Django's ASGI handler with the middleware chain reduced to :class:`RequestContextMiddleware`.
+
+    It also runs requests without a per-request ``ThreadSensitiveContext``: Django's handler would
+    start a fresh thread per request for its thread-sensitive work; here the little there is (the
+    request signals) runs in asgiref's one long-lived thread, and the inbox writes in their own
+    writer threads (``GroupCommit``), which keep their database connections.
+    """
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"the webhook handler serves HTTP only, not {scope['type']}")
+        await self.handle(scope, receive, send)
 
     def load_middleware(self, is_async: bool = False) -> None:
         self._view_middleware: list[Any] = []
@@ -37,7 +49,11 @@ def with_webhook_fast_path(django_app: Any) -> Any:
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and str(scope.get("path", "")).startswith(WEBHOOK_PREFIX):
-            await webhooks(scope, receive, send)
+            token = SERVING_WEBHOOKS.set(True)
+            try:
+                await webhooks(scope, receive, send)
+            finally:
+                SERVING_WEBHOOKS.reset(token)
         else:
             await django_app(scope, receive, send)
 

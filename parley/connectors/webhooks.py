@@ -12,6 +12,8 @@ import json
 import os
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, Generic, TypeVar
@@ -19,6 +21,7 @@ from typing import Any, Generic, TypeVar
 import structlog
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from pydantic import ValidationError
 
@@ -28,6 +31,9 @@ from parley.connectors.models import Channel
 log = structlog.get_logger(__name__)
 
 DEFAULT_MAX_WEBHOOK_BYTES = 1024 * 1024
+
+# Set by the webhook fast path (parley/connectors/asgi.py) for the requests it serves.
+SERVING_WEBHOOKS: ContextVar[bool] = ContextVar("parley_serving_webhooks", default=False)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -232,6 +238,7 @@ class GroupCommit(Generic[T, R]):
         self.max_batch = max_batch
         self.max_writers = max_writers
         self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue[T, R]] = weakref.WeakKeyDictionary()
+        self._executor: ThreadPoolExecutor | None = None
 
     async def submit(self, item: T) -> R:
         loop = asyncio.get_running_loop()
@@ -248,13 +255,31 @@ class GroupCommit(Generic[T, R]):
             await self._write_batch(queue)
         return future.result()
 
+    async def _run(self, items: list[T]) -> list[R | BaseException]:
+        if not SERVING_WEBHOOKS.get():
+            # Django's own handler (the test client, a plain ASGI deployment): its ORM thread, as for
+            # any sync_to_async call, so the caller's connection and transaction are the ones used.
+            return await sync_to_async(self.handle)(items)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.max_writers, thread_name_prefix="parley-inbox-writer")
+        return await sync_to_async(self._handle_in_writer, thread_sensitive=False, executor=self._executor)(items)
+
+    def _handle_in_writer(self, items: list[T]) -> list[R | BaseException]:
+        """In a long-lived writer thread that keeps its database connection between batches (no
+        request ends in it); a database error drops the connection so the next batch opens a fresh one."""
+        try:
+            return self.handle(items)
+        except DatabaseError:
+            connection.close()
+            raise
+
     async def _write_batch(self, queue: _Queue[T, R]) -> None:
         queue.writers += 1
         batch = queue.pending[: self.max_batch]
         del queue.pending[: self.max_batch]
         try:
             try:
-                results: list[R | BaseException] = await sync_to_async(self.handle)([item for item, _ in batch])
+                results: list[R | BaseException] = await self._run([item for item, _ in batch])
             except asyncio.CancelledError:
                 queue.pending[:0] = batch  # this request went away: another waiter writes its batch
                 raise
