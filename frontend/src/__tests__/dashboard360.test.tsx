@@ -193,14 +193,24 @@ describe("evaluation view", () => {
   it("turns the stored confusion report into heatmap cells (x predicted, y gold)", () => {
     const confusion = confusionOf({ accuracy: 0.7, confusion: report });
     expect(confusion).not.toBeNull();
-    const option = heatmapOption(confusion!) as { series: { data: number[][] }[]; visualMap: { max: number } };
-    expect(option.series[0]!.data).toEqual([
-      [0, 0, 3],
-      [1, 0, 2],
-      [0, 1, 1],
-      [1, 1, 4],
+    const option = heatmapOption(confusion!) as { series: { name: string; data: number[][] }[]; visualMap: { max: number; seriesIndex: number } };
+    expect(option.series.map((s) => [s.name, s.data])).toEqual([
+      [
+        "correct",
+        [
+          [0, 0, 3],
+          [1, 1, 4],
+        ],
+      ],
+      [
+        "mistakes",
+        [
+          [1, 0, 2],
+          [0, 1, 1],
+        ],
+      ],
     ]);
-    expect(option.visualMap.max).toBe(2); // scaled to the biggest mistake, not the diagonal
+    expect(option.visualMap).toMatchObject({ seriesIndex: 1, max: 2 }); // shaded up to the biggest mistake
     expect(confusionOf({ confusion: { ...report, matrix: [[1]] } })).toBeNull();
     expect(confusionOf({ accuracy: 1 })).toBeNull();
   });

@@ -115,22 +115,29 @@ export function confusionOf(metrics: Json): ConfusionReport | null {
   return c;
 }
 
-/** ECharts heatmap option: x = predicted, y = gold (top row first), cell = count. */
+/**
+ * ECharts heatmap option: x = predicted, y = gold (top row first), cell = count. Correct answers (the
+ * diagonal) are one series in a neutral colour; mistakes are another, shaded white → red up to the
+ * biggest mistake, so errors stand out next to large diagonal counts.
+ */
 export function heatmapOption(c: ConfusionReport): ChartOption {
-  const cells: [number, number, number][] = [];
-  c.matrix.forEach((row, y) => row.forEach((count, x) => cells.push([x, y, count])));
-  const max = Math.max(1, ...cells.filter(([x, y]) => x !== y).map(([, , v]) => v));
+  const correct: [number, number, number][] = [];
+  const mistakes: [number, number, number][] = [];
+  c.matrix.forEach((row, y) => row.forEach((count, x) => (x === y ? correct : mistakes).push([x, y, count])));
+  const max = Math.max(1, ...mistakes.map(([, , v]) => v));
   return {
     tooltip: {
       formatter: (p: { value: [number, number, number] }) =>
         `${c.labels[p.value[1]]} → ${c.labels[p.value[0]]}: ${p.value[2]}`,
     },
-    grid: { left: 140, right: 20, top: 10, bottom: 110 },
+    grid: { left: 140, right: 20, top: 24, bottom: 110 },
     xAxis: { type: "category", data: c.labels, name: "predicted", nameLocation: "middle", nameGap: 95, axisLabel: { rotate: 45 } },
-    yAxis: { type: "category", data: c.labels, inverse: true, name: "gold", axisLabel: { width: 130, overflow: "truncate" } },
-    // the scale tops out at the biggest mistake so errors stay visible next to large diagonal counts
-    visualMap: { min: 0, max, calculable: false, orient: "horizontal", left: "center", bottom: 0, show: false },
-    series: [{ type: "heatmap", data: cells, label: { show: c.labels.length <= 15 } }],
+    yAxis: { type: "category", data: c.labels, inverse: true, name: "gold", nameLocation: "start", axisLabel: { width: 130, overflow: "truncate" } },
+    visualMap: { seriesIndex: 1, min: 0, max, show: false, inRange: { color: ["#ffffff", "#f4a3a3", "#b3261e"] } },
+    series: [
+      { name: "correct", type: "heatmap", data: correct, itemStyle: { color: "#cfe3d4" }, label: { show: c.labels.length <= 15 } },
+      { name: "mistakes", type: "heatmap", data: mistakes, label: { show: c.labels.length <= 15 } },
+    ],
   };
 }
 
