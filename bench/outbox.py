@@ -50,7 +50,7 @@ def start_worker() -> subprocess.Popen[bytes]:
             "parley.config.celery",
             "worker",
             "-Q",
-            "outbound",
+            "outbound,webhooks",  # status webhooks are applied from the webhook inbox by the worker
             "-P",
             "solo",
             "-c",
@@ -136,7 +136,7 @@ def main() -> None:
     from parley.conversations.tasks import sweep_outbox
     from parley.testing import factories
 
-    purge("outbound")
+    purge("outbound", "webhooks")
     port = free_port()
     web: subprocess.Popen[bytes] | None = None
     worker: subprocess.Popen[bytes] | None = None
@@ -201,7 +201,7 @@ def main() -> None:
             web.terminate()
             web.wait(timeout=20)
         graph.stop()
-        purge("outbound")
+        purge("outbound", "webhooks")
         services.stop()
     emit(
         {
