@@ -139,8 +139,12 @@ class DailyRollup(TenantScopedModel):
     analysed_messages = models.PositiveIntegerField(default=0)
     failures = models.PositiveIntegerField(default=0)
     measures = models.JSONField(
-        default=dict, blank=True, help_text="Additive measures (sums, duration histograms, paths); see metrics.cube"
+        default=dict, blank=True, help_text="Format version and intent / dialogue-act path counts; see metrics.cube"
     )
+    sums = models.BinaryField(
+        default=bytes, blank=True, help_text="Additive sums, little-endian float64 (metrics.cube.SUM_NAMES)"
+    )
+    hists = models.BinaryField(default=bytes, blank=True, help_text="Duration histogram cells (metrics.cube.HIST_CELL)")
     customer_keys = models.BinaryField(
         default=bytes, blank=True, help_text="The day's customers' 64-bit keys, sorted little-endian int64 (unique counts)"
     )

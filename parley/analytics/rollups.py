@@ -44,6 +44,8 @@ def _row(tenant_id: Any, day: date, dimension: str, key: str, measures: Measures
         analysed_messages=int(get("analysed_messages")),
         failures=int(get("with_failure")),
         measures=measures.to_json(),
+        sums=measures.packed_sums(),
+        hists=measures.packed_hists(),
         customer_keys=measures.packed_customers(),
         computed_at=now,
     )
@@ -61,11 +63,13 @@ def rebuild_rollups(tenant_id: Any, start: date, end: date) -> int:
     facts = ConversationFact.objects.filter(tenant_id=tenant_id, started_at__gte=lower, started_at__lt=upper)
     for fact in facts.values(*FACT_COLUMNS).iterator(chunk_size=2000):
         fact_day = local_day(fact["started_at"])
+        one = Measures()
+        one.add_fact(fact)  # derived once, then added to each of the fact's cells
         for dimension, key in dimension_keys(fact):
             cell = cells.get((fact_day, dimension, key))
             if cell is None:
                 cell = cells[(fact_day, dimension, key)] = Measures()
-            cell.add_fact(fact)
+            cell.merge(one)
     rows = [_row(tenant_id, d, dimension, key, measures, now) for (d, dimension, key), measures in cells.items()]
     with transaction.atomic():
         DailyRollup.objects.filter(tenant_id=tenant_id, day__gte=start, day__lte=end).delete()

@@ -18,7 +18,6 @@ import contextlib
 import json
 import math
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from django.db import connection
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
+from parley.analytics.failures import FAILURE_KINDS
 from parley.analytics.interface import AnalyticsFilter
 from parley.analytics.metrics.query import date_bounds, filtered_facts
 from parley.analytics.models import ConversationFact, DailyRollup, Outcome
@@ -57,8 +57,8 @@ UUID_DIMENSIONS = {"channel", "assistant", "agent"}
 HISTOGRAMS = ("first_response", "first_response_bh", "resolution", "resolution_bh", "queue_wait", "reply")
 GROWTH = 1.1
 BUCKETS = 200  # 1.1**198 s ≈ 5 years: everything above lands in the last bucket
-MEASURES_VERSION = 2  # bump when Measures gains a measure: older roll-ups then count as missing and are rebuilt
-MAX_DIRTY_FACTS = 20_000  # above this many changed facts, aggregate the facts in SQL instead
+MEASURES_VERSION = 3  # bump when Measures gains a measure: older roll-ups then count as missing and are rebuilt
+MAX_DIRTY_FACTS = 2_000  # above this many changed facts, aggregating the facts in SQL is faster
 FACT_COLUMNS = (
     "started_at",
     "customer_id",
@@ -109,6 +109,55 @@ FACT_COLUMNS = (
     "payment_intent",
     "payment_converted",
 )
+
+
+_TIMED = (
+    "first_response",
+    "first_response_bh",
+    "handle",
+    "resolution",
+    "resolution_bh",
+    "queue_wait",
+    "csat",
+    "qa",
+    "sentiment_change",
+)
+# The additive sums, in their stored order (``DailyRollup.sums``: little-endian float64, one per name).
+SUM_NAMES: tuple[str, ...] = (
+    "conversations",
+    "resolved",
+    "ai_resolved",
+    "handed_over",
+    "reopened",
+    "abandoned",
+    "payment_intent",
+    "payment_converted",
+    "deflected",
+    "finished",
+    "durable_known",
+    "durable",
+    *(f"outcome_{outcome}" for outcome in Outcome.values),
+    *(f"{name}_{part}" for name in _TIMED for part in ("sum", "n")),
+    *(f"csat_{score}" for score in range(1, 6)),
+    "reply_total_s",
+    "reply_total_bh_s",
+    "reply_count",
+    "negative_messages",
+    "analysed_messages",
+    "prompt_tokens",
+    "completion_tokens",
+    "tool_calls",
+    "tool_errors",
+    "llm_cost",
+    "with_tools",
+    "with_failure",
+    "failure_count",
+)
+_SUM_INDEX = {name: i for i, name in enumerate(SUM_NAMES)}
+_KIND_INDEX = {kind: i for i, kind in enumerate(FAILURE_KINDS)}
+_HIST_INDEX = {name: i for i, name in enumerate(HISTOGRAMS)}
+# One stored histogram cell (``DailyRollup.hists``): histogram, bucket, count, min, max.
+HIST_CELL = np.dtype([("h", "u1"), ("b", "u1"), ("c", "<u4"), ("lo", "<f8"), ("hi", "<f8")])
 
 
 def bucket_of(seconds: float) -> int:
@@ -226,7 +275,7 @@ class Measures:
         self._measure("resolution_bh", fact["resolution_bh_s"], "resolution_bh")
         self._measure("queue_wait", fact["queue_wait_s"], "queue_wait")
         self._measure("csat", fact["csat_score"])
-        if fact["csat_score"] is not None:
+        if fact["csat_score"] is not None and 1 <= int(fact["csat_score"]) <= 5:
             add(f"csat_{int(fact['csat_score'])}", 1)
         self._measure("qa", fact["qa_score"])
         if fact["sentiment_first"] is not None and fact["sentiment_last"] is not None:
@@ -247,7 +296,8 @@ class Measures:
             add("with_failure", 1)
             add("failure_count", fact["failure_count"])
         for kind in fact["failure_kinds"] or []:
-            self.kinds[kind] = self.kinds.get(kind, 0) + 1
+            if kind in _KIND_INDEX:
+                self.kinds[kind] = self.kinds.get(kind, 0) + 1
         path_key = json.dumps([list(fact["intent_path"] or []), outcome], separators=(",", ":"))
         self.paths[path_key] = self.paths.get(path_key, 0) + 1
         if fact["act_path"]:
@@ -271,27 +321,22 @@ class Measures:
         self.customers |= other.customers
 
     def to_json(self) -> dict[str, Any]:
-        """The stored form (``DailyRollup.measures``; customers go to ``customer_keys``)."""
-        return {
-            "v": MEASURES_VERSION,
-            "n": self.n,
-            "hist": {name: {str(i): cell for i, cell in buckets.items()} for name, buckets in self.hist.items()},
-            "kinds": self.kinds,
-            "paths": self.paths,
-            "acts": self.acts,
-        }
+        """``DailyRollup.measures``: the format version and the path counts (the rest is packed)."""
+        return {"v": MEASURES_VERSION, "paths": self.paths, "acts": self.acts}
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any] | None, customers: Iterable[int] = ()) -> Measures:
-        data = data or {}
-        return cls(
-            n=dict(data.get("n", {})),
-            hist={name: {int(i): list(cell) for i, cell in buckets.items()} for name, buckets in data.get("hist", {}).items()},
-            kinds=dict(data.get("kinds", {})),
-            paths=dict(data.get("paths", {})),
-            acts=dict(data.get("acts", {})),
-            customers=set(customers or ()),
-        )
+    def packed_sums(self) -> bytes:
+        """``DailyRollup.sums``: the sums in ``SUM_NAMES`` order, then the failure kinds in ``FAILURE_KINDS`` order."""
+        values = [float(self.n.get(name, 0)) for name in SUM_NAMES] + [float(self.kinds.get(k, 0)) for k in FAILURE_KINDS]
+        return np.array(values, dtype="<f8").tobytes()
+
+    def packed_hists(self) -> bytes:
+        """``DailyRollup.hists``: one ``HIST_CELL`` per non-empty histogram bucket."""
+        cells = [
+            (_HIST_INDEX[name], index, int(cell[0]), float(cell[1]), float(cell[2]))
+            for name, buckets in self.hist.items()
+            for index, cell in buckets.items()
+        ]
+        return np.array(cells, dtype=HIST_CELL).tobytes()
 
     # Readers -------------------------------------------------------------------------------------
 
@@ -394,20 +439,23 @@ def load_cube(tenant: Any, flt: AnalyticsFilter, dimension: str, *, paths: bool 
     dirty = {first + timedelta(days=i) for i in range((last - first).days + 1)} - set(written)
     if written:
         oldest = min(written.values())
-        for started_at, computed_at in facts.filter(computed_at__gt=oldest).values_list("started_at", "computed_at")[
-            : MAX_DIRTY_FACTS + 1
-        ]:
+        recent = list(facts.filter(computed_at__gt=oldest).values_list("started_at", "computed_at")[: MAX_DIRTY_FACTS + 1])
+        if len(recent) > MAX_DIRTY_FACTS:
+            return None
+        for started_at, computed_at in recent:
             day = local_day(started_at)
             if day not in written or computed_at > written[day]:
                 dirty.add(day)
     result: dict[str, Measures] = {}
+    if len(dirty) > 400:
+        return None
     if dirty:
         scope = Q()
         for day in dirty:
             lower, upper = day_bounds(day)
             scope |= Q(started_at__gte=lower, started_at__lt=upper)
         changed = filtered_facts(tenant, flt).filter(scope)
-        if len(dirty) > 400 or changed.count() > MAX_DIRTY_FACTS:
+        if changed.count() > MAX_DIRTY_FACTS:
             return None
         for fact in changed.values(*FACT_COLUMNS).iterator(chunk_size=2000):
             for fact_dimension, key in dimension_keys(fact):
@@ -428,27 +476,13 @@ def load_cube(tenant: Any, flt: AnalyticsFilter, dimension: str, *, paths: bool 
 def _read_rollups(
     tenant: Any, dimension: str, first: date, last: date, *, only: str | None, skip: list[date], paths: bool
 ) -> dict[str, Any]:
-    """Sum the stored measures per key in SQL (one round trip); customers' packed keys per key under "\x00customers"."""
+    """The stored measures summed per key (packed sums and histograms merged with numpy); the customers'
+    packed keys per key under "\x00customers"."""
     where = "r.tenant_id = %(tenant)s AND r.dimension = %(dimension)s AND r.day >= %(first)s AND r.day <= %(last)s"
     if only is not None:
         where += " AND r.key = %(only)s"
     if skip:
         where += " AND NOT (r.day = ANY(%(skip)s))"
-    parts = [
-        "SELECT 'n', r.key, e.k, 0, sum(e.v::float8), 0::float8, 0::float8 FROM rows r, jsonb_each_text(r.measures->'n') e(k, v) GROUP BY 2, 3",
-        "SELECT 'h', r.key, h.name, b.idx::int, sum((b.cell->>0)::float8), min((b.cell->>1)::float8), max((b.cell->>2)::float8) "
-        "FROM rows r, jsonb_each(r.measures->'hist') h(name, buckets), jsonb_each(h.buckets) b(idx, cell) GROUP BY 2, 3, 4",
-        "SELECT 'k', r.key, e.k, 0, sum(e.v::float8), 0, 0 FROM rows r, jsonb_each_text(r.measures->'kinds') e(k, v) GROUP BY 2, 3",
-    ]
-    if paths:
-        parts.append(
-            "SELECT 'p', r.key, e.k, 0, sum(e.v::float8), 0, 0 FROM rows r, jsonb_each_text(r.measures->'paths') e(k, v) GROUP BY 2, 3"
-        )
-        parts.append(
-            "SELECT 'a', r.key, e.k, 0, sum(e.v::float8), 0, 0 FROM rows r, jsonb_each_text(r.measures->'acts') e(k, v) GROUP BY 2, 3"
-        )
-    # Only constant SQL fragments are joined here; every value is a bound parameter.
-    sql = "WITH rows AS (SELECT r.key, r.measures FROM analytics_dailyrollup r WHERE " + where + ") " + " UNION ALL ".join(parts)  # noqa: S608
     params: dict[str, Any] = {
         "tenant": str(tenant.id),
         "dimension": dimension,
@@ -457,28 +491,50 @@ def _read_rollups(
         "only": only,
         "skip": skip,
     }
+    sums: dict[str, list[bytes]] = {}
+    hists: dict[str, list[bytes]] = {}
+    packed: dict[str, list[bytes]] = {}
     result: dict[str, Any] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for section, key, name, index, value, low, high in cursor.fetchall():
-            measures = result.get(key)
-            if measures is None:
-                measures = result[key] = Measures()
-            if section == "n":
-                measures.n[name] = value
-            elif section == "h":
-                measures.hist.setdefault(name, {})[int(index)] = [int(value), low, high]
-            elif section == "k":
-                measures.kinds[name] = int(value)
-            elif section == "p":
-                measures.paths[name] = int(value)
-            else:
-                measures.acts[name] = int(value)
-        cursor.execute("SELECT r.key, r.customer_keys FROM analytics_dailyrollup r WHERE " + where, params)  # noqa: S608
-        packed: dict[str, list[bytes]] = {}
-        for key, chunk in cursor.fetchall():
-            if chunk:
-                packed.setdefault(key, []).append(bytes(chunk))
+        # Only constant SQL fragments are joined here; every value is a bound parameter.
+        cursor.execute("SELECT r.key, r.sums, r.hists, r.customer_keys FROM analytics_dailyrollup r WHERE " + where, params)  # noqa: S608
+        for key, packed_sums, packed_hists, keys in cursor.fetchall():
+            if packed_sums:
+                sums.setdefault(key, []).append(bytes(packed_sums))
+            if packed_hists:
+                hists.setdefault(key, []).append(bytes(packed_hists))
+            if keys:
+                packed.setdefault(key, []).append(bytes(keys))
+        if paths:
+            cursor.execute(
+                "SELECT r.key, 'p', e.k, sum(e.v::int) FROM analytics_dailyrollup r, jsonb_each_text(r.measures->'paths') e(k, v) "  # noqa: S608
+                "WHERE " + where + " GROUP BY 1, 3 UNION ALL "
+                "SELECT r.key, 'a', e.k, sum(e.v::int) FROM analytics_dailyrollup r, jsonb_each_text(r.measures->'acts') e(k, v) "
+                "WHERE " + where + " GROUP BY 1, 3",
+                params,
+            )
+            for key, section, name, count in cursor.fetchall():
+                measures = result.setdefault(key, Measures())
+                (measures.paths if section == "p" else measures.acts)[name] = int(count)
+    width = len(SUM_NAMES)
+    for key, chunks in sums.items():
+        total = np.frombuffer(b"".join(chunks), dtype="<f8").reshape(len(chunks), -1).sum(axis=0)
+        measures = result.setdefault(key, Measures())
+        measures.n = {name: float(total[i]) for i, name in enumerate(SUM_NAMES) if total[i]}
+        measures.kinds = {kind: int(total[width + i]) for i, kind in enumerate(FAILURE_KINDS) if total[width + i]}
+    for key, chunks in hists.items():
+        cells = np.frombuffer(b"".join(chunks), dtype=HIST_CELL)
+        slot = cells["h"].astype(np.int32) * BUCKETS + cells["b"]
+        order = np.argsort(slot, kind="stable")
+        cells, slot = cells[order], slot[order]
+        starts = np.flatnonzero(np.r_[True, slot[1:] != slot[:-1]])
+        counts = np.add.reduceat(cells["c"].astype(np.int64), starts)
+        lows = np.minimum.reduceat(cells["lo"], starts)
+        highs = np.maximum.reduceat(cells["hi"], starts)
+        hist = result.setdefault(key, Measures()).hist
+        for j, start in enumerate(starts):
+            name = HISTOGRAMS[int(cells["h"][start])]
+            hist.setdefault(name, {})[int(cells["b"][start])] = [int(counts[j]), float(lows[j]), float(highs[j])]
     result["\x00customers"] = packed
     return result
 
