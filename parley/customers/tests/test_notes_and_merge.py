@@ -114,3 +114,14 @@ def test_another_tenants_customers_cannot_be_merged_or_annotated(tenant: Any, ot
     assert CustomerNote.objects.filter(customer=theirs).count() == 1
     mine.refresh_from_db()
     assert mine.merged_into_id is None
+
+
+@pytest.mark.django_db
+def test_demo_seed_adds_one_note_once(tenant: Any, channel: Any) -> None:
+    from parley.customers import demo
+
+    customer = factories.make_conversation(channel).customer
+    Customer.objects.filter(pk=customer.pk).update(name="Maria Lopez")
+    demo.seed(tenant)
+    demo.seed(tenant)
+    assert list(CustomerNote.objects.filter(customer=customer).values_list("text", flat=True)) == [demo.DEMO_NOTE]
