@@ -263,7 +263,26 @@ def timeseries(tenant: Any, flt: AnalyticsFilter, *, dimension: str = "all", key
     if flt.end:
         queryset = queryset.filter(day__lte=flt.end)
     points = []
-    for row in queryset.filter(conversations__gt=0).order_by("day"):
+    columns = (
+        "day",
+        "conversations",
+        "customers",
+        "resolved",
+        "ai_resolved",
+        "handed_over",
+        "first_response_sum_s",
+        "first_response_n",
+        "reply_total_s",
+        "reply_count",
+        "resolution_sum_s",
+        "resolution_n",
+        "csat_sum",
+        "csat_n",
+        "negative_messages",
+        "analysed_messages",
+        "failures",
+    )
+    for row in queryset.filter(conversations__gt=0).order_by("day").only(*columns):
         points.append(
             {
                 "day": row.day.isoformat(),
