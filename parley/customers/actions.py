@@ -11,7 +11,10 @@ from parley.accounts.models import Tenant
 from parley.audit.actions import record_audit_event
 from parley.core.errors import DomainError, ErrorCode
 from parley.customers.models import Customer, CustomerNote
+from parley.realtime.events import ConversationEvent, inbox_group, send_event_on_commit
 
+# Open inboxes are told about at most this many moved conversations (they refetch on their own anyway).
+MAX_CONVERSATION_EVENTS = 200
 # Profile fields a merge copies from the duplicate when the kept customer has them empty.
 MERGED_PROFILE_FIELDS = ("name", "email", "phone", "language", "external_ref")
 
@@ -97,6 +100,11 @@ def merge_customers(*, kept: Customer, duplicate: Customer, actor: str, actor_us
             "this customer was merged into another one; merge into that one", code=ErrorCode.CONFLICT, status_code=409
         )
 
+    from parley.conversations.models import Conversation
+
+    moved_conversations = list(
+        Conversation.objects.filter(customer=duplicate).values_list("pk", flat=True)[:MAX_CONVERSATION_EVENTS]
+    )
     result = MergeResult(kept=kept, duplicate=duplicate)
     for relation in _reverse_foreign_keys():
         related_model = relation.related_model
@@ -115,6 +123,7 @@ def merge_customers(*, kept: Customer, duplicate: Customer, actor: str, actor_us
     kept.save()
     duplicate.merged_into = kept
     duplicate.save(update_fields=["merged_into", "updated_at"])
+    _announce_moved_conversations(moved_conversations)
     record_audit_event(
         action="customer.merged",
         actor=actor,
@@ -124,3 +133,19 @@ def merge_customers(*, kept: Customer, duplicate: Customer, actor: str, actor_us
         data={"duplicate": str(duplicate.pk), "moved": result.moved, "filled_fields": result.filled_fields},
     )
     return result
+
+
+def _announce_moved_conversations(conversation_ids: list[Any]) -> None:
+    """``conversation.updated`` (with the new customer) for each moved conversation, on commit."""
+    from parley.conversations.models import Conversation
+    from parley.conversations.serializers import ConversationSerializer
+
+    for conversation in Conversation.objects.filter(pk__in=conversation_ids).select_related("customer", "channel"):
+        send_event_on_commit(
+            ConversationEvent(
+                type="conversation.updated",
+                tenant_id=str(conversation.tenant_id),
+                conversation=dict(ConversationSerializer(conversation).data),
+            ),
+            [inbox_group(conversation.tenant_id)],
+        )

@@ -125,3 +125,38 @@ def test_demo_seed_adds_one_note_once(tenant: Any, channel: Any) -> None:
     demo.seed(tenant)
     demo.seed(tenant)
     assert list(CustomerNote.objects.filter(customer=customer).values_list("text", flat=True)) == [demo.DEMO_NOTE]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_open_inboxes_learn_the_moved_conversations_new_customer() -> None:
+    import asyncio
+
+    from channels.testing import WebsocketCommunicator
+
+    from parley.accounts import actions as account_actions
+    from parley.config.asgi import application
+    from parley.customers import actions
+
+    tenant = factories.make_tenant()
+    channel = factories.make_channel(tenant)
+    kept = factories.make_conversation(channel, sender="kept-visitor").customer
+    moved = factories.make_conversation(channel, sender="duplicate-visitor")
+    key = account_actions.create_api_key(tenant=tenant, name="ws", role="agent").secret
+
+    async def scenario() -> list[dict[str, Any]]:
+        socket = WebsocketCommunicator(application, "/ws/inbox/", headers=[(b"authorization", f"Bearer {key}".encode())])
+        await socket.connect()
+        await socket.receive_json_from(timeout=5)
+        from asgiref.sync import sync_to_async
+
+        await sync_to_async(actions.merge_customers)(kept=kept, duplicate=moved.customer, actor="test")
+        events = []
+        while not await socket.receive_nothing(timeout=0.7):
+            events.append(await socket.receive_json_from(timeout=5))
+        await socket.disconnect()
+        return events
+
+    events = asyncio.run(scenario())
+    updated = [e for e in events if e["type"] == "conversation.updated"]
+    assert [e["conversation"]["id"] for e in updated] == [str(moved.pk)]
+    assert updated[0]["conversation"]["customer"]["id"] == str(kept.pk)
