@@ -22,14 +22,15 @@ def _upload(name: str, content: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type="application/octet-stream")
 
 
-def _wait_finished(client: Any, import_id: str, timeout: float = 60.0) -> dict[str, Any]:
+def _wait_finished(client: Any, url: str, timeout: float = 180.0) -> dict[str, Any]:
+    """Poll an import or training job until it is done or failed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        body: dict[str, Any] = client.get(f"/api/v1/dataset-imports/{import_id}/").json()
+        body: dict[str, Any] = client.get(url).json()
         if body["status"] in ("done", "failed"):
             return body
         time.sleep(0.2)
-    raise AssertionError(f"import {import_id} did not finish: {body}")
+    raise AssertionError(f"{url} did not finish: {body}")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -46,7 +47,7 @@ def test_upload_is_imported_by_a_worker_with_progress(celery_worker_thread: Any)
     queued = response.json()
     assert queued["status"] in ("queued", "running", "done") and queued["created_by"]
 
-    body = _wait_finished(client, queued["id"])
+    body = _wait_finished(client, f"/api/v1/dataset-imports/{queued['id']}/")
     assert body["status"] == "done", body
     assert body["progress"] == 1.0 and body["progress_done"] == body["progress_total"] == 2
     assert (body["conversations_created"], body["messages_created"]) == (2, 6)
@@ -67,7 +68,7 @@ def test_zip_of_a_dataset_folder_and_a_broken_file(celery_worker_thread: Any) ->
         "/api/v1/dataset-imports/", {"file": _upload("twcs.zip", archive.getvalue()), "format": "twcs"}, format="multipart"
     )
     assert response.status_code == 202, response.content
-    assert _wait_finished(client, response.json()["id"])["conversations_created"] > 0
+    assert _wait_finished(client, f"/api/v1/dataset-imports/{response.json()['id']}/")["conversations_created"] > 0
 
     broken = client.post(
         "/api/v1/dataset-imports/",
@@ -75,7 +76,7 @@ def test_zip_of_a_dataset_folder_and_a_broken_file(celery_worker_thread: Any) ->
         format="multipart",
     )
     assert broken.status_code == 202
-    failed = _wait_finished(client, broken.json()["id"])
+    failed = _wait_finished(client, f"/api/v1/dataset-imports/{broken.json()['id']}/")
     assert failed["status"] == "failed" and failed["error"], failed
 
 
@@ -115,16 +116,6 @@ def test_an_archive_that_escapes_its_folder_fails_the_import(tenant: Any) -> Non
     assert not (Path(record.upload.path).parent.parent / "escape.csv").exists()
 
 
-def _wait_job(client: Any, job_id: str, timeout: float = 180.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body: dict[str, Any] = client.get(f"/api/v1/training-jobs/{job_id}/").json()
-        if body["status"] in ("done", "failed"):
-            return body
-        time.sleep(0.3)
-    raise AssertionError(f"training {job_id} did not finish: {body}")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_train_an_intent_model_on_an_uploaded_dataset(celery_worker_thread: Any) -> None:
     tenant = factories.make_tenant("training-http")
@@ -135,12 +126,12 @@ def test_train_an_intent_model_on_an_uploaded_dataset(celery_worker_thread: Any)
         {"file": _upload("intents.csv", (FIXTURES / "intents_mini.csv").read_bytes()), "format": "banking77"},
         format="multipart",
     )
-    imported = _wait_finished(client, upload.json()["id"])
+    imported = _wait_finished(client, f"/api/v1/dataset-imports/{upload.json()['id']}/")
     assert imported["status"] == "done", imported
 
     response = client.post("/api/v1/training-jobs/", {"kind": "intent", "dataset_import": imported["id"]}, format="json")
     assert response.status_code == 202, response.content
-    job = _wait_job(client, response.json()["id"])
+    job = _wait_finished(client, f"/api/v1/training-jobs/{response.json()['id']}/")
     assert job["status"] == "done", job
     assert job["summary"]["labels"] >= 2 and "out" not in job["summary"]
     version = client.get(f"/api/v1/models/{job['model_version']}/").json()
