@@ -111,6 +111,28 @@ class AnalyseView(APIView):
         return Response({"results": [result.model_dump() for result in results]})
 
 
+class DatasetFormatSerializer(StrictSerializer):
+    name = serializers.CharField(help_text="The value to send as an import's ``format``.")
+    description = serializers.CharField(help_text="What files the loader reads.")
+
+
+class DatasetFormatListSerializer(StrictSerializer):
+    formats = DatasetFormatSerializer(many=True)
+
+
+class DatasetFormatsView(APIView):
+    """The dataset formats an upload can name (the registered loaders), for the dashboard's import form."""
+
+    read_roles = ANALYSTS
+    write_roles = ANALYSTS
+
+    @extend_schema(responses={200: DatasetFormatListSerializer})
+    def get(self, request: Request) -> Response:
+        from parley.intelligence.datasets import formats
+
+        return Response({"formats": [{"name": name, "description": text} for name, text in sorted(formats().items())]})
+
+
 class DatasetImportViewSet(
     TenantScopedMixin,
     mixins.ListModelMixin,

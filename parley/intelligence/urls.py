@@ -1,6 +1,6 @@
 from django.urls import path
 
-from parley.intelligence.api import AnalyseView, DatasetImportViewSet, ModelVersionViewSet, TrainingJobViewSet
+from parley.intelligence.api import AnalyseView, DatasetFormatsView, DatasetImportViewSet, ModelVersionViewSet, TrainingJobViewSet
 
 api_routes = [
     ("models", ModelVersionViewSet, "model-version"),
@@ -10,4 +10,5 @@ api_routes = [
 
 api_urlpatterns = [
     path("intelligence/analyse/", AnalyseView.as_view(), name="intelligence-analyse"),
+    path("intelligence/dataset-formats/", DatasetFormatsView.as_view(), name="intelligence-dataset-formats"),
 ]
