@@ -233,7 +233,7 @@ class GroupCommit(Generic[T, R]):
     order; a result that is an exception is raised to that item's caller only.
     """
 
-    def __init__(self, handle: Callable[[list[T]], list[R | BaseException]], max_batch: int = 200, max_writers: int = 2) -> None:
+    def __init__(self, handle: Callable[[list[T]], list[R | BaseException]], max_batch: int = 200, max_writers: int = 1) -> None:
         self.handle = handle
         self.max_batch = max_batch
         self.max_writers = max_writers
