@@ -21,6 +21,7 @@ REASONS = {
     "llm_handover": "the assistant decided a person should help",
     "out_of_scope": "the topic is outside the assistant's scope",
     "agent_takeover": "an agent took over",
+    "attachment": "the customer sent a file the assistant cannot read",
 }
 
 

@@ -57,6 +57,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "pt": "Vou passar esta conversa para alguém da nossa equipe; a pessoa verá tudo o que conversamos.",
         "it": "Passo questa conversazione a una persona del nostro team, che vedrà tutto quello che ci siamo detti.",
     },
+    "attachment_received": {
+        "en": "Thanks, I've received your file. I can't open files myself, so I'm passing it to a member of our team, who will see it together with our conversation.",
+        "es": "Gracias, he recibido tu archivo. No puedo abrir archivos, así que se lo paso a una persona de nuestro equipo, que lo verá junto con nuestra conversación.",
+        "de": "Danke, deine Datei ist angekommen. Dateien kann ich selbst nicht öffnen, deshalb gebe ich sie an jemanden aus unserem Team weiter, der sie zusammen mit unserem Gespräch sieht.",
+        "fr": "Merci, j'ai bien reçu votre fichier. Je ne peux pas ouvrir les fichiers moi-même : je le transmets à un membre de notre équipe, qui le verra avec notre échange.",
+        "pt": "Obrigado, recebi o seu arquivo. Não consigo abrir arquivos, por isso vou passá-lo para alguém da nossa equipe, que o verá junto com a nossa conversa.",
+        "it": "Grazie, ho ricevuto il tuo file. Non posso aprire i file da solo, quindi lo passo a una persona del nostro team, che lo vedrà insieme alla nostra conversazione.",
+    },
     "handover_closed": {
         "en": "Our team is offline right now; I've queued your conversation and someone will reply as soon as they are back.",
         "es": "Nuestro equipo no está disponible ahora; he dejado tu conversación en cola y te responderán en cuanto vuelvan.",

@@ -252,6 +252,11 @@ class Turn:
         pending = self._pending_action()
         if pending is not None:
             return self._confirmation(pending)
+        if not text.strip() and self.message.attachments.exists():
+            # A photo or a voice note without words: nothing to retrieve or act on; people can look at it.
+            self.record.responder = "policy"
+            self._send(render("attachment_received", self.language))
+            return self._handover("attachment", notice=False)
         reason = handover_trigger(text, self.analysis, self.rules)
         if reason is not None:
             self.record.responder = "policy"

@@ -273,3 +273,27 @@ def test_refund_confirmation_and_result_speak_the_customers_language(shop: dict[
     done = last_reply(yes).text
     assert done.startswith("Hecho:") and "#2031" in done, done
     assert first.conversation.customer.orders.get(number="2031").refunded_amount > 0
+
+
+@pytest.mark.django_db
+def test_a_file_without_words_goes_to_people_with_a_notice(shop: dict[str, Any]) -> None:
+    from parley.connectors.base import InboundAttachment
+
+    result = conversation_actions.receive_inbound(
+        channel=shop["channel"],
+        inbound=InboundMessage(
+            channel_type=shop["channel"].type,
+            external_id=f"m-{next(_ids)}",
+            sender_external_id="cust-photo",
+            text="",
+            attachments=[InboundAttachment(kind="image", mime_type="image/jpeg", url="https://example.com/p.jpg")],
+        ),
+        enqueue_turn=False,
+    )
+    run_turn(str(result.message.id))
+    assert "I can't open files myself" in last_reply(result.message).text
+    trace = TurnTrace.objects.get(message=result.message)
+    assert trace.outcome == "handover" and trace.handover_reason == "attachment"
+    conversation = Conversation.objects.get(pk=result.message.conversation_id)
+    assert conversation.status in (ConversationStatus.PENDING_HUMAN, ConversationStatus.ASSIGNED)
+    assert len(replies(result.message)) == 1  # the notice only, no second hand-over message
