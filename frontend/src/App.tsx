@@ -14,6 +14,7 @@ const Analytics = lazy(() => import("./pages/Analytics"));
 const Assistants = lazy(() => import("./pages/Assistants"));
 const Knowledge = lazy(() => import("./pages/Knowledge"));
 const Models = lazy(() => import("./pages/Models"));
+const Datasets = lazy(() => import("./pages/Datasets"));
 const Settings = lazy(() => import("./pages/Settings"));
 
 export function App() {
@@ -38,6 +39,7 @@ export function App() {
           <Route path="assistants/*" element={<Assistants />} />
           <Route path="knowledge/*" element={<Knowledge />} />
           <Route path="models/*" element={<Models />} />
+          <Route path="datasets/*" element={<Datasets />} />
           <Route path="settings/*" element={<Settings />} />
           <Route path="*" element={<p>Page not found.</p>} />
         </Route>

@@ -30,7 +30,6 @@ export const endpoints = {
   knowledgeSearch: (q: string) => `/api/v1/knowledge/search/?q=${encodeURIComponent(q)}&k=8`,
   knowledgeCoverage: "/api/v1/knowledge/coverage/",
   models: "/api/v1/models/",
-  datasets: "/api/v1/datasets/",
   analytics: "/api/v1/analytics/",
   auditEvents: "/api/v1/audit-events/",
 } as const;

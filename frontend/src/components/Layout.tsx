@@ -15,7 +15,8 @@ export function Layout() {
     ["/assistants", "Assistants", hasRole(me, "supervisor")],
     ["/knowledge", "Knowledge", hasRole(me, "agent") || hasRole(me, "analyst")],
     ["/analytics", "Analytics", hasRole(me, "analyst")],
-    ["/models", "Datasets & models", hasRole(me, "analyst")],
+    ["/datasets", "Datasets", hasRole(me, "analyst")],
+    ["/models", "Models", hasRole(me, "analyst")],
     ["/settings", "Settings", true],
   ];
   return (

@@ -1,5 +1,6 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
+import { Link, useSearchParams } from "react-router-dom";
 import { listOf, type Page, request } from "../api/client";
 import { endpoints } from "../api/endpoints";
 import { useOptionalApi } from "../api/hooks";
@@ -7,7 +8,6 @@ import { hasRole, useCurrentUser } from "../auth";
 import type { ChartOption } from "../components/Chart";
 import { DataTable } from "../components/DataTable";
 import { LazyChart } from "../components/LazyChart";
-import { ResourceList } from "../components/ResourceList";
 import { ErrorMessage, QueryState } from "../components/States";
 import { formatDateTime } from "../lib/format";
 
@@ -25,7 +25,13 @@ export default function Models() {
   const models = useOptionalApi<Page<Json> | Json[]>(endpoints.models);
   const client = useQueryClient();
   const [selected, setSelected] = useState<string[]>([]);
-  const [open, setOpen] = useState("");
+  // ?version=<id> (the Datasets page links a freshly trained version here) opens its report.
+  const [params] = useSearchParams();
+  const linked = params.get("version") ?? "";
+  const [open, setOpen] = useState(linked);
+  useEffect(() => {
+    if (linked) setOpen(linked);
+  }, [linked]);
   const promote = useMutation({
     mutationFn: (id: string) => request(`${endpoints.models}${id}/promote/`, { method: "POST", json: {} }),
     onSuccess: () => void client.invalidateQueries({ queryKey: ["optional", endpoints.models] }),
@@ -37,9 +43,10 @@ export default function Models() {
   ];
   return (
     <section aria-labelledby="models-title">
-      <h1 id="models-title">Datasets and models</h1>
-      <h2>Datasets</h2>
-      <ResourceList path={endpoints.datasets} feature="Dataset import" caption="Imported datasets" />
+      <h1 id="models-title">Models</h1>
+      <p className="muted">
+        Import a dataset and train a new version on the <Link to="/datasets">Datasets</Link> page.
+      </p>
       <h2>Model versions</h2>
       <QueryState query={models} feature="The model registry">
         <DataTable<Json>
