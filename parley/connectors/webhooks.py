@@ -142,19 +142,24 @@ def webhook_view(channel_type: str) -> Callable[[Callable[..., HttpResponse]], C
             try:
                 return view(request, *args, **kwargs)
             except WebhookRejected as exc:
-                body = getattr(request, "_parley_body", b"") or b""
-                log.warning(
-                    "webhook_rejected",
-                    channel=channel_type,
-                    status=exc.status_code,
-                    reason=exc.reason,
-                    payload_id=payload_id(body) if body else "",
-                )
-                return JsonResponse({"detail": exc.reason, "code": exc.code}, status=exc.status_code)
+                return _rejection(request, channel_type, exc)
 
         return wrapper
 
     return decorate
+
+
+def _rejection(request: HttpRequest, channel_type: str, exc: WebhookRejected) -> JsonResponse:
+    """Log a refused webhook (with the payload's id, never its content) and answer with the reason."""
+    body = getattr(request, "_parley_body", b"") or b""
+    log.warning(
+        "webhook_rejected",
+        channel=channel_type,
+        status=exc.status_code,
+        reason=exc.reason,
+        payload_id=payload_id(body) if body else "",
+    )
+    return JsonResponse({"detail": exc.reason, "code": exc.code}, status=exc.status_code)
 
 
 def async_webhook_view(
@@ -168,15 +173,7 @@ def async_webhook_view(
             try:
                 return await view(request, *args, **kwargs)
             except WebhookRejected as exc:
-                body = getattr(request, "_parley_body", b"") or b""
-                log.warning(
-                    "webhook_rejected",
-                    channel=channel_type,
-                    status=exc.status_code,
-                    reason=exc.reason,
-                    payload_id=payload_id(body) if body else "",
-                )
-                return JsonResponse({"detail": exc.reason, "code": exc.code}, status=exc.status_code)
+                return _rejection(request, channel_type, exc)
 
         return wrapper
 
