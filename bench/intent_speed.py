@@ -5,7 +5,9 @@ sentiment head (embeddings + VADER scores + TF-IDF), registers
 both as the shared defaults in the bench database, then on the same 512 BANKING77 texts measures
 messages/second of ``analyse_batch`` against the MiniLM ``encode`` alone (the floor every embedding-based
 analysis pays), best of 3 alternating runs each, and the p95 latency of ``analyse_message`` on single
-messages. Targets: throughput ≥ 80% of raw encode, p95 ≤ 25 ms.
+messages. Targets: throughput ≥ 80% of raw encode, p95 ≤ 25 ms. The process runs torch with
+``--torch-threads`` (default 1, the setting ``parley up`` gives the web and worker processes that run
+the live step); raw encode and the pipeline share the same model and setting.
 
     .venv/bin/python bench/intent_speed.py [--n 512] [--single 200]
 """
@@ -29,7 +31,14 @@ def main() -> None:
         "--intent-dir", type=Path, default=None, help="reuse a trained intent model (e.g. from intent_banking77.py --out)"
     )
     parser.add_argument("--sentiment-dir", type=Path, default=None, help="reuse a trained sentiment model")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=int(os.environ.get("PARLEY_TORCH_THREADS") or 1),
+        help="torch threads of the measured process (default: 1, what `parley up` gives web and worker processes)",
+    )
     args = parser.parse_args()
+    os.environ["PARLEY_TORCH_THREADS"] = str(args.torch_threads)
     services = setup_django()
     try:
         from parley.intelligence import actions
