@@ -59,14 +59,18 @@ class VaderSentiment:
         return out
 
 
+@lru_cache(maxsize=8192)
+def _vader_scores(text: str) -> tuple[float, float, float, float]:
+    scores = _vader().polarity_scores(text or "")
+    return scores["compound"], scores["pos"], scores["neg"], scores["neu"]
+
+
 def vader_features(texts: list[str]) -> np.ndarray:
-    """VADER's ``(compound, pos, neg, neu)`` scores per text: lexicon evidence a linear head can weigh."""
-    analyser = _vader()
-    rows = []
-    for text in texts:
-        scores = analyser.polarity_scores(text or "")
-        rows.append((scores["compound"], scores["pos"], scores["neg"], scores["neu"]))
-    return np.asarray(rows, dtype=np.float32).reshape(len(texts), 4)
+    """VADER's ``(compound, pos, neg, neu)`` scores per text: lexicon evidence a linear head can weigh.
+
+    Cached per text, so the cross-validation folds of training score each text once.
+    """
+    return np.asarray([_vader_scores(text) for text in texts], dtype=np.float32).reshape(len(texts), 4)
 
 
 class LinearSentiment:
