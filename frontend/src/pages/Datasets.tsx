@@ -567,17 +567,13 @@ export function TrainPanel({ record, jobs }: { record: DatasetImport; jobs: Trai
             train.mutate();
           }}
         >
-          <label>
-            Model{" "}
-            <select value={kind} onChange={(e) => setKind(e.target.value as "intent" | "sentiment")}>
-              <option value="intent">intent</option>
-              <option value="sentiment">sentiment</option>
-            </select>
-          </label>
-          <label>
-            Use at most (texts, optional){" "}
-            <input type="number" min={50} step={1} value={limit} onChange={(e) => setLimit(e.target.value)} />
-          </label>
+          <label htmlFor="train-kind">Model</label>
+          <select id="train-kind" value={kind} onChange={(e) => setKind(e.target.value as "intent" | "sentiment")}>
+            <option value="intent">intent</option>
+            <option value="sentiment">sentiment</option>
+          </select>
+          <label htmlFor="train-limit">Use at most (texts, optional)</label>
+          <input id="train-limit" type="number" min={50} step={1} value={limit} onChange={(e) => setLimit(e.target.value)} />
           <button type="submit" disabled={train.isPending}>
             {train.isPending ? "Starting…" : "Train"}
           </button>
