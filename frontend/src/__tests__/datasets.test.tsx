@@ -194,6 +194,11 @@ describe("QualityReport", () => {
     expect(screen.getByText(/No labels in this dataset/)).toBeInTheDocument();
     expect(screen.getByText("Every row was read.")).toBeInTheDocument();
   });
+
+  it("calls an even label split balanced", () => {
+    render(<QualityReport report={{ ...QUALITY, labels: { count: 2, balance: { a: 2, b: 2 }, imbalance_ratio: 1 } }} />);
+    expect(screen.getByTestId("quality-report")).toHaveTextContent("2 labels on 4 texts; balanced.");
+  });
 });
 
 describe("Datasets page", () => {

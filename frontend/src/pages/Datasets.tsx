@@ -400,7 +400,10 @@ export function QualityReport({ report }: { report: QualityReportData }) {
         <>
           <p className="muted">
             {report.labels?.count ?? balanceRows.length} labels on {labelledTotal} texts
-            {report.labels?.imbalance_ratio ? `; the largest is ${report.labels.imbalance_ratio}× the smallest` : ""}.
+            {report.labels?.imbalance_ratio && report.labels.imbalance_ratio > 1
+              ? `; the largest is ${report.labels.imbalance_ratio}× the smallest`
+              : "; balanced"}
+            .
           </p>
           <LazyChart option={option} label="Label balance bar chart" height={Math.max(140, 40 + Math.min(30, balanceRows.length) * 22)} />
           <details>
