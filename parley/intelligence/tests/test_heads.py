@@ -124,3 +124,16 @@ def test_sentiment_grid_uses_vader_and_tfidf_features_with_cross_validation(tmp_
     assert happy.label == "positive" and happy.score > 0
     scores = vader_features(["I love it", "I hate it", ""])
     assert scores.shape == (3, 4) and scores[0, 0] > 0 > scores[1, 0] and scores[2, 0] == 0
+
+
+def test_sentiment_without_cross_validation_scores_on_the_tuning_split(tmp_path: Path) -> None:
+    from parley.intelligence.artefacts import read_manifest
+    from parley.intelligence.training import train_sentiment
+
+    grid = {"c": [1.0, 10.0], "class_weight": ["balanced"], "vader_weight": [1.0]}
+    result = train_sentiment([("airline", FIXTURES / "airline_mini.csv")], tmp_path / "s", grid=grid, progress=False, folds=1)
+    manifest = read_manifest(tmp_path / "s")
+    assert manifest.params["folds"] == 1
+    assert [point["c"] for point in result.grid] == [1.0, 10.0]
+    best = max(result.grid, key=lambda point: point["macro_recall"])
+    assert manifest.params["c"] == best["c"] and manifest.params["vader_weight"] == 1.0
