@@ -18,6 +18,13 @@ from parley.intelligence.sentiment import VaderSentiment
 PIPELINE_VERSION = "1"
 
 
+class IntentCandidate(BaseModel):
+    """One of the likeliest intents of a message (the assistant asks which one when two are close)."""
+
+    intent: str
+    confidence: float
+
+
 class MessageAnalysis(BaseModel):
     """What the analysis step found in one message; stored as ``Message.analysis``."""
 
@@ -28,6 +35,9 @@ class MessageAnalysis(BaseModel):
     sentiment_score: float = Field(default=0.0, ge=-1.0, le=1.0)
     language: str = "en"
     model_version: str = ""
+    intent_candidates: list[IntentCandidate] = Field(
+        default_factory=list, description="Up to three in-scope intents, likeliest first (empty without an intent model)"
+    )
 
 
 def _models(tenant_id: str | None) -> tuple[Any | None, Any]:
@@ -82,9 +92,22 @@ def analyse_batch(texts: list[str], *, tenant_id: str | None = None) -> list[Mes
                 sentiment_score=round(max(-1.0, min(1.0, sentiment.score)), 4),
                 language=detect_language(text),
                 model_version=version,
+                intent_candidates=_candidates(intent),
             )
         )
     return results
+
+
+def _candidates(prediction: Any) -> list[IntentCandidate]:
+    from parley.intelligence.intent import OOS_LABELS
+
+    if prediction is None:
+        return []
+    return [
+        IntentCandidate(intent=label, confidence=round(confidence, 4))
+        for label, confidence in prediction.alternatives
+        if label not in OOS_LABELS
+    ]
 
 
 def analyse_message(text: str, *, tenant_id: str | None = None) -> MessageAnalysis:

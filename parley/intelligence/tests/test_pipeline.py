@@ -30,7 +30,9 @@ def test_language_and_positive_sentiment_in_a_batch(db: Any) -> None:
         "sentiment_score",
         "language",
         "model_version",
+        "intent_candidates",
     }
+    assert results[0].intent_candidates == []  # no intent model promoted
 
 
 def test_promoted_intent_model_is_used_for_its_tenant_only(tenant: Any, other_tenant: Any, tiny_intent_dir: Path) -> None:
@@ -43,6 +45,9 @@ def test_promoted_intent_model_is_used_for_its_tenant_only(tenant: Any, other_te
     mine = analyse_message("somebody has stolen my card", tenant_id=str(tenant.id))
     assert mine.intent == "card_lost"
     assert mine.intent_confidence > 0.55
+    candidates = [(c.intent, c.confidence) for c in mine.intent_candidates]
+    assert candidates[0] == ("card_lost", mine.intent_confidence) and 2 <= len(candidates) <= 3
+    assert [c for _, c in candidates] == sorted((c for _, c in candidates), reverse=True)
     assert not mine.out_of_scope
     theirs = analyse_message("somebody has stolen my card", tenant_id=str(other_tenant.id))
     assert theirs.intent is None
