@@ -170,3 +170,43 @@ def calibrate_threshold(
     threshold = float(np.quantile(good, 1 - target_in_scope_keep)) if len(good) else 0.0
     rejected = confidence < threshold
     return OosCalibration(threshold, float((correct & ~rejected).mean()) if len(correct) else 0.0, 0.0, "quantile")
+
+
+DEFAULT_MIN_OOS_RECALL = 0.80
+
+
+def calibrate_threshold_for_oos_recall(
+    labels: list[str], proba: np.ndarray, gold: list[str], *, min_oos_recall: float = DEFAULT_MIN_OOS_RECALL
+) -> OosCalibration:
+    """The lowest out-of-scope threshold whose out-of-scope recall on ``proba`` is at least ``min_oos_recall``.
+
+    Meant for out-of-fold probabilities over the whole training data (every out-of-scope training text
+    scored by a head that never saw it). Raising the threshold only ever rejects more messages, so the
+    lowest threshold that meets the recall target is the one with the highest in-scope accuracy among
+    those that meet it. When the ``oos`` class alone already meets the target the threshold is 0.
+    Without out-of-scope examples in ``gold`` this is :func:`calibrate_threshold`'s quantile rule.
+    """
+    if not 0.0 <= min_oos_recall <= 1.0:
+        raise ValueError("min_oos_recall must be between 0 and 1")
+    gold_arr = np.asarray(gold)
+    is_oos = np.isin(gold_arr, list(OOS_LABELS))
+    if not is_oos.any() or is_oos.all():
+        return calibrate_threshold(labels, proba, gold)
+    confidence = proba.max(axis=1).astype(np.float64)
+    top = np.asarray([labels[int(i)] for i in proba.argmax(axis=1)])
+    top_is_oos = np.isin(top, list(OOS_LABELS))
+    correct = top == gold_arr
+    n_oos = int(is_oos.sum())
+    needed = int(np.ceil(min_oos_recall * n_oos - 1e-9)) - int((top_is_oos & is_oos).sum())
+    threshold = 0.0
+    if needed > 0:
+        missed = np.sort(confidence[is_oos & ~top_is_oos])
+        # reject the ``needed`` least confident missed out-of-scope texts: just above the last of them
+        threshold = float(np.nextafter(missed[needed - 1], 2.0))
+    rejected = top_is_oos | (confidence < threshold)
+    return OosCalibration(
+        threshold,
+        float((correct & ~rejected)[~is_oos].mean()),
+        float(rejected[is_oos].mean()),
+        "oos_recall_target",
+    )

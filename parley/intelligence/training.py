@@ -21,7 +21,14 @@ from parley.intelligence.artefacts import Manifest, data_fingerprint
 from parley.intelligence.datasets import LabelledText, load
 from parley.intelligence.evaluation import OOS, confusion_summary, intent_metrics
 from parley.intelligence.heads import LinearHead
-from parley.intelligence.intent import OOS_LABELS, FastIntentModel, calibrate_threshold, decide
+from parley.intelligence.intent import (
+    DEFAULT_MIN_OOS_RECALL,
+    OOS_LABELS,
+    FastIntentModel,
+    calibrate_threshold,
+    calibrate_threshold_for_oos_recall,
+    decide,
+)
 from parley.intelligence.preprocessing import stratified_split
 
 SEED = 13
@@ -121,6 +128,8 @@ def train_intent(
     seed: int = SEED,
     limit: int | None = None,
     finetune_options: dict[str, Any] | None = None,
+    oos_folds: int = 5,
+    min_oos_recall: float = DEFAULT_MIN_OOS_RECALL,
 ) -> TrainResult:
     """Train an intent model on ``path`` and write it to ``out`` (a directory ``parley evaluate --model`` accepts).
 
@@ -134,6 +143,11 @@ def train_intent(
         seed: split and training seed.
         limit: use at most this many labelled texts (a seeded sample; for quick runs and tests).
         finetune_options: epochs, batch_size, learning_rate, patience, max_seconds for ``finetuned``.
+        oos_folds: with out-of-scope training texts (CLINC150 ``oos_train``), the ``fast`` model's threshold
+            is calibrated on ``oos_folds``-fold out-of-fold probabilities over train + tuning data, then the
+            chosen head is refitted on all of it (see :func:`calibrate_oos_out_of_fold`); ``1`` keeps the old
+            rule (threshold calibrated on the tuning split, head fitted on train only).
+        min_oos_recall: the out-of-fold out-of-scope recall the threshold must reach.
     """
     started = time.perf_counter()
     result = load(format, path)
@@ -164,9 +178,15 @@ def train_intent(
     y_tune = [r.label or "" for r in splits.tune]
     t_train, t_tune = [r.text for r in splits.train], [r.text for r in splits.tune]
     has_oos = any(label in OOS_LABELS for label in y_tune)
+    # out-of-scope training texts: calibrate the threshold out of fold over all of them (not on the ~10%
+    # that land in the tuning split) and refit on train + tune; the grid still picks C and weights
+    out_of_fold = oos_folds > 1 and any(label in OOS_LABELS for label in y_train + y_tune)
     tried: list[dict[str, Any]] = []
     best: tuple[float, dict[str, Any], FastIntentModel] | None = None
     candidates = _grid(grid or DEFAULT_INTENT_GRID)
+    only_candidate = candidates[0] if out_of_fold and len(candidates) == 1 else None
+    if only_candidate is not None:
+        candidates = []  # nothing to choose: no head fitted on train only, straight to the out-of-fold refits
     # every (C, TF-IDF weight) embedding head and every C of the text-only head is fitted once and
     # shared by all the grid points (ensemble weights) that use it
     heads: dict[tuple[float, float], tuple[LinearHead, np.ndarray]] = {}
@@ -201,8 +221,19 @@ def train_intent(
                 head, oos_threshold=calibration.threshold, name=f"{format}-fast", text_head=text_head, text_weight=text_weight
             )
             best = (score, params, model)
-    assert best is not None
-    _, params, model = best
+    calibration_info: dict[str, Any] = {"method": "tuning_split"}
+    if only_candidate is not None:
+        params = only_candidate
+    else:
+        assert best is not None
+        _, params, model = best
+    if out_of_fold:
+        pool_x = np.vstack([x_train, x_tune])
+        pool_y, pool_t = y_train + y_tune, t_train + t_tune
+        model, calibration_info = calibrate_oos_out_of_fold(
+            pool_x, pool_y, pool_t, params, folds=oos_folds, min_oos_recall=min_oos_recall, seed=seed
+        )
+        model.name = f"{format}-fast"
     threshold, head = model.oos_threshold, model.head
     proba = model.predict_proba([r.text for r in splits.report], x_report)
     gold = [r.label or "" for r in splits.report]
@@ -220,7 +251,13 @@ def train_intent(
         algorithm="fast",
         name=model.name,
         labels=head.labels,
-        params={**params, "seed": seed, "grid": tried, "splits": _split_sizes(splits)},
+        params={
+            **params,
+            "seed": seed,
+            "grid": tried,
+            "splits": _split_sizes(splits),
+            "oos_calibration": calibration_info,
+        },
         metrics=metrics,
         data_fingerprint=data_fingerprint([r.text for r in records], [r.label for r in records]),
         dataset_format=format,
@@ -228,6 +265,68 @@ def train_intent(
     )
     model.save(out_dir, manifest)
     return TrainResult(out_dir, manifest, tried)
+
+
+def _fit_fast_intent(x: np.ndarray, y: list[str], texts: list[str], params: dict[str, Any], seed: int) -> FastIntentModel:
+    """The fast intent model of one grid point (embedding head, optionally averaged with a TF-IDF head)."""
+    c = float(params["c"])
+    head = LinearHead.fit(x, y, c=c, texts=texts, tfidf_weight=float(params.get("tfidf_weight", 0.0)), seed=seed)
+    text_weight = float(params.get("text_weight", 0.0))
+    text_head = None
+    if text_weight > 0:
+        text_c = float(params.get("text_c", c))
+        text_head = LinearHead.fit(_no_dims(len(texts)), y, c=text_c, texts=texts, tfidf_weight=1.0, seed=seed)
+    return FastIntentModel(head, text_head=text_head, text_weight=text_weight)
+
+
+def calibrate_oos_out_of_fold(
+    x: np.ndarray,
+    y: list[str],
+    texts: list[str],
+    params: dict[str, Any],
+    *,
+    folds: int = 5,
+    min_oos_recall: float = DEFAULT_MIN_OOS_RECALL,
+    seed: int = SEED,
+) -> tuple[FastIntentModel, dict[str, Any]]:
+    """Calibrate the out-of-scope threshold on out-of-fold probabilities, then refit on all the data.
+
+    The data (train + tuning split; never the report split) is cut into ``folds`` stratified folds; each
+    fold is scored by the model of ``params`` fitted on the other folds, so every text, including every
+    out-of-scope training text, gets a probability from a model that never saw it. The threshold is the
+    lowest one whose out-of-fold out-of-scope recall reaches ``min_oos_recall`` (see
+    :func:`~parley.intelligence.intent.calibrate_threshold_for_oos_recall`): the highest out-of-fold
+    in-scope accuracy among the thresholds that meet the recall target. The returned model is fitted on
+    all of ``x`` with that threshold.
+    """
+    from collections import Counter
+
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = min(folds, min(Counter(y).values()))
+    if folds < 2:
+        raise TrainingError("out-of-fold calibration needs at least two texts of every label")
+    labels = sorted(set(y))
+    column = {label: i for i, label in enumerate(labels)}
+    oof = np.zeros((len(y), len(labels)), dtype=np.float32)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for fit_idx, score_idx in splitter.split(np.zeros(len(y)), y):
+        fold_model = _fit_fast_intent(x[fit_idx], [y[i] for i in fit_idx], [texts[i] for i in fit_idx], params, seed)
+        proba = fold_model.predict_proba([texts[i] for i in score_idx], x[score_idx])
+        oof[np.ix_(score_idx, [column[label] for label in fold_model.labels])] = proba
+    calibration = calibrate_threshold_for_oos_recall(labels, oof, y, min_oos_recall=min_oos_recall)
+    model = _fit_fast_intent(x, y, texts, params, seed)
+    model.oos_threshold = calibration.threshold
+    info = {
+        "method": f"out_of_fold_{calibration.method}",
+        "folds": folds,
+        "texts": len(y),
+        "oos_texts": sum(label in OOS_LABELS for label in y),
+        "min_oos_recall": min_oos_recall,
+        "oof_in_scope_accuracy": round(calibration.in_scope_accuracy, 4),
+        "oof_oos_recall": round(calibration.oos_recall, 4),
+    }
+    return model, info
 
 
 def _fit_sentiment(x: np.ndarray, y: list[str], texts: list[str], params: dict[str, Any], seed: int) -> Any:

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from parley.intelligence.artefacts import read_manifest
 from parley.intelligence.evaluation import evaluate_model, intent_metrics
-from parley.intelligence.intent import calibrate_threshold
+from parley.intelligence.intent import calibrate_threshold, calibrate_threshold_for_oos_recall
 from parley.intelligence.registry import load_model
 from parley.intelligence.training import TrainingError, train_intent, train_sentiment, train_topics
 
@@ -56,6 +56,64 @@ def test_calibration_balances_in_scope_accuracy_and_oos_recall() -> None:
     assert (calibration.in_scope_accuracy, calibration.oos_recall) == (1.0, 1.0)
     no_oos = calibrate_threshold(labels, proba[:2], ["a", "b"])
     assert no_oos.method == "quantile" and 0.8 <= no_oos.threshold < 0.9
+
+
+def test_oos_recall_target_picks_the_lowest_threshold_that_meets_it() -> None:
+    labels = ["a", "b", "oos"]
+    rng = np.random.default_rng(0)
+    # 200 in-scope texts, confident (0.65-0.99, 95% right); 20 out-of-scope texts, unsure (0.35-0.6), 2 won by "oos"
+    in_conf = rng.uniform(0.65, 0.99, 200)
+    oos_conf = np.sort(rng.uniform(0.35, 0.6, 20))
+    rows, gold = [], []
+    for i, c in enumerate(in_conf):
+        top = i % 2 if i % 20 else 1 - i % 2  # every 20th is wrong
+        row = np.full(3, (1 - c) / 2)
+        row[top] = c
+        rows.append(row)
+        gold.append(labels[i % 2])
+    for i, c in enumerate(oos_conf):
+        row = np.full(3, (1 - c) / 2)
+        row[2 if i >= 18 else i % 2] = c
+        rows.append(row)
+        gold.append("oos")
+    proba = np.asarray(rows, dtype=np.float32)
+    calibration = calibrate_threshold_for_oos_recall(labels, proba, gold, min_oos_recall=0.5)
+    assert calibration.method == "oos_recall_target"
+    # 2 caught by the oos class + the 8 least confident others = 10 of 20
+    assert oos_conf[7] < calibration.threshold <= oos_conf[8]
+    assert calibration.oos_recall == 0.5
+    assert calibration.in_scope_accuracy == 0.95  # no in-scope text is as unsure: nothing good is rejected
+    stricter = calibrate_threshold_for_oos_recall(labels, proba, gold, min_oos_recall=0.9)
+    assert stricter.threshold > calibration.threshold and stricter.oos_recall == 0.9
+    assert stricter.in_scope_accuracy <= calibration.in_scope_accuracy
+    # the oos class alone meets a low target: no threshold at all
+    assert calibrate_threshold_for_oos_recall(labels, proba, gold, min_oos_recall=0.1).threshold == 0.0
+    # without out-of-scope examples it falls back to the quantile rule
+    assert calibrate_threshold_for_oos_recall(labels, proba[:200], gold[:200]).method == "quantile"
+    with pytest.raises(ValueError):
+        calibrate_threshold_for_oos_recall(labels, proba, gold, min_oos_recall=1.5)
+
+
+def test_oos_threshold_is_calibrated_out_of_fold_without_the_report_split(tmp_path: Path) -> None:
+    data = json.loads((FIXTURES / "clinc_mini.json").read_text())
+    first = train_intent("clinc150", FIXTURES / "clinc_mini.json", tmp_path / "a", grid={"c": [30.0]}, progress=False)
+    calibration = first.manifest.params["oos_calibration"]
+    # every train and oos_train text is scored out of fold; no val / oos_val text takes part
+    assert calibration["method"] == "out_of_fold_oos_recall_target"
+    assert calibration["texts"] == len(data["train"]) + len(data["oos_train"])
+    assert calibration["oos_texts"] == len(data["oos_train"]) and calibration["folds"] == 5
+    assert calibration["oof_oos_recall"] >= calibration["min_oos_recall"]
+    # swapping the report split's out-of-scope texts changes the report, never the chosen threshold
+    data["oos_val"] = [["please sing me a lullaby", "oos"], ["where do penguins live", "oos"], ["I lost my card", "oos"]]
+    swapped = tmp_path / "swapped.json"
+    swapped.write_text(json.dumps(data))
+    second = train_intent("clinc150", swapped, tmp_path / "b", grid={"c": [30.0]}, progress=False)
+    assert second.manifest.params["oos_threshold"] == first.manifest.params["oos_threshold"]
+    assert second.manifest.params["oos_calibration"] == calibration
+    # the old rule (threshold from the carved tuning split) is still available
+    old = train_intent("clinc150", FIXTURES / "clinc_mini.json", tmp_path / "c", grid={"c": [30.0]}, oos_folds=1, progress=False)
+    assert old.manifest.params["oos_calibration"] == {"method": "tuning_split"}
+    assert old.manifest.params["splits"] == first.manifest.params["splits"]
 
 
 def test_intent_metrics_count_rejections() -> None:
