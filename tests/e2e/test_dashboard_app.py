@@ -72,12 +72,13 @@ def test_inbox_receives_a_live_message_without_reload(logged_in_page: Any, parle
 
     page.get_by_test_id("conversation-list").get_by_text(marker).wait_for(timeout=10_000)
     assert page.evaluate("() => window.__noReload") == "still here"
-    page.get_by_test_id("conversation-list").get_by_text(marker).click()
-    page.get_by_test_id("messages").get_by_text(marker).wait_for()
+    # the row's preview soon shows the assistant's answer instead: open it by the visitor's name
+    rows.filter(has_text="Live Tester").first.click()
+    page.get_by_test_id("messages").get_by_text(marker, exact=True).wait_for()
 
     second = f"second message {uuid.uuid4().hex[:8]}"
     send_webchat_message(parley_server.url, token, second)
-    page.get_by_test_id("messages").get_by_text(second).wait_for(timeout=10_000)
+    page.get_by_test_id("messages").get_by_text(second, exact=True).wait_for(timeout=10_000)
     assert page.evaluate("() => window.__noReload") == "still here"
     page.screenshot(path=str(artifacts_dir / "dashboard-live-conversation.png"), full_page=True)
 
@@ -95,14 +96,14 @@ def test_keyboard_reply_private_note_and_resolve(logged_in_page: Any, api_sessio
     reply = f"agent reply {uuid.uuid4().hex[:8]}"
     page.keyboard.type(reply)
     page.keyboard.press("Control+Enter")
-    page.get_by_test_id("messages").get_by_text(reply).wait_for()
+    page.get_by_test_id("messages").get_by_text(reply, exact=True).wait_for()
 
     page.locator("#composer").blur()
     page.keyboard.press("n")
     note = f"private note {uuid.uuid4().hex[:8]}"
     page.keyboard.type(note)
     page.get_by_role("button", name="Add note").click()
-    page.get_by_test_id("messages").get_by_text(note).wait_for()
+    page.get_by_test_id("messages").get_by_text(note, exact=True).wait_for()
     # Each send empties the composer at once: the note never carries the reply's text along.
     assert page.locator("#composer").input_value() == ""
 

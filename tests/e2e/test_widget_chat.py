@@ -117,13 +117,13 @@ def test_visitor_talks_to_the_assistant_and_an_agent_and_keeps_the_session(
         conversation_id = page.evaluate("() => window.__parleyWidget.client.conversationId")
         assert conversation_id
         agent.get_by_test_id("conversation-list").locator(f"a[href*='{conversation_id}']").first.click()
-        agent.get_by_test_id("messages").get_by_text(marker).wait_for()
+        agent.get_by_test_id("messages").get_by_text(marker, exact=True).wait_for()
         agent.get_by_role("button", name="Take over").click()
         agent.get_by_role("button", name="Hand back to assistant").wait_for()
         reply = f"Hi, this is Dana from the team ({uuid.uuid4().hex[:6]})."
         agent.locator("#composer").fill(reply)
         agent.locator("#composer").press("Control+Enter")
-        agent.get_by_test_id("messages").get_by_text(reply).wait_for()
+        agent.get_by_test_id("messages").get_by_text(reply, exact=True).wait_for()
         agent.screenshot(path=str(artifacts_dir / "widget-agent-inbox.png"), full_page=True)
     finally:
         agent_context.close()
