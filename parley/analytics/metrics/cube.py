@@ -29,27 +29,13 @@ from django.utils import timezone
 
 from parley.analytics.failures import FAILURE_KINDS
 from parley.analytics.interface import AnalyticsFilter
+from parley.analytics.metrics.query import DIMENSIONS as BREAKDOWN_DIMENSIONS
 from parley.analytics.metrics.query import date_bounds, filtered_facts
 from parley.analytics.models import ConversationFact, DailyRollup, Outcome
 
 # Dimension name (as the API spells it) → fact column. ``all`` is the total; ``ai_handled`` groups the
 # conversations an assistant handled without a human by assistant (key "" when none is named).
-DIMENSIONS: dict[str, str | None] = {
-    "all": None,
-    "channel": "channel_id",
-    "channel_type": "channel_type",
-    "assistant": "assistant_id",
-    "team": "team",
-    "agent": "agent_id",
-    "intent": "intent",
-    "topic": "topic",
-    "language": "language",
-    "source": "source",
-    "prompt_version": "prompt_version",
-    "handover_reason": "handover_reason",
-    "outcome": "outcome",
-    "ai_handled": None,
-}
+DIMENSIONS: dict[str, str | None] = {"all": None, **BREAKDOWN_DIMENSIONS, "ai_handled": None}
 # AnalyticsFilter attribute → dimension.
 FILTER_DIMENSIONS = ("channel", "channel_type", "assistant", "team", "agent", "intent", "topic", "language", "source")
 UUID_DIMENSIONS = {"channel", "assistant", "agent"}
