@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -17,9 +18,10 @@ from rest_framework.settings import api_settings
 from parley.accounts.roles import ALL_ROLES, SUPPORT
 from parley.conversations import actions
 from parley.conversations.filters import ConversationFilter, ConversationFilterBackend
-from parley.conversations.models import Conversation, Message, SenderType, Ticket
+from parley.conversations.models import Attachment, Conversation, Message, SenderType, Ticket
 from parley.conversations.serializers import (
     AgentReplySerializer,
+    AttachmentSerializer,
     ConversationSerializer,
     ConversationUpdateSerializer,
     MessageSerializer,
@@ -146,3 +148,44 @@ class TicketViewSet(TenantScopedMixin, viewsets.ModelViewSet):  # type: ignore[t
     def perform_update(self, serializer: Any) -> None:
         assert isinstance(serializer.instance, Ticket)
         serializer.instance = actions.update_ticket(ticket=serializer.instance, data=dict(serializer.validated_data))
+
+
+# Served inline only when a browser cannot run anything in them; everything else downloads.
+INLINE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
+INLINE_PREFIXES = ("audio/", "video/")
+
+
+class AttachmentViewSet(
+    TenantScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,  # type: ignore[type-arg]
+):
+    """A message's attachment and its stored file, for people of the tenant (the inbox shows them inline)."""
+
+    queryset = Attachment.objects.order_by("-created_at")
+    serializer_class = AttachmentSerializer
+    pagination_class = DefaultPagination
+    read_roles = ALL_ROLES
+    write_roles = SUPPORT
+    http_method_names = ["get", "head", "options"]
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def file(self, request: Request, pk: str | None = None) -> FileResponse:
+        """The stored file (404 while a provider's media is not downloaded yet)."""
+        attachment = self.get_object()
+        if not attachment.file:
+            raise Http404("this attachment has no stored file (yet)")
+        mime = (attachment.mime_type or "application/octet-stream").split(";")[0].strip().lower()
+        inline = mime in INLINE_TYPES or mime.startswith(INLINE_PREFIXES)
+        response = FileResponse(
+            attachment.file.open("rb"),
+            content_type=mime,
+            as_attachment=not inline,
+            filename=attachment.filename or f"attachment-{attachment.pk}",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+        response["Cache-Control"] = "private, max-age=3600"
+        return response

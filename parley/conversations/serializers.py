@@ -36,7 +36,8 @@ class AttachmentSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
         fields = ["id", "kind", "mime_type", "filename", "size_bytes", "url", "file_url"]
 
     def get_file_url(self, obj: Attachment) -> str:
-        return obj.file.url if obj.file else ""
+        """Where people of the tenant fetch the stored file (authenticated; '' until it is stored)."""
+        return f"/api/v1/attachments/{obj.pk}/file/" if obj.file else ""
 
 
 class MessageSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

@@ -1,6 +1,7 @@
-from parley.conversations.api import ConversationViewSet, TicketViewSet
+from parley.conversations.api import AttachmentViewSet, ConversationViewSet, TicketViewSet
 
 api_routes = [
     ("conversations", ConversationViewSet, "conversation"),
     ("tickets", TicketViewSet, "ticket"),
+    ("attachments", AttachmentViewSet, "attachment"),
 ]

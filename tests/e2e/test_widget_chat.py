@@ -335,3 +335,55 @@ def test_typing_indicators_between_the_widget_and_the_inbox(
         page.wait_for_function("() => window.__typingSeen.at(-1) === ''")
     finally:
         agent_context.close()
+
+
+def _tiny_png() -> bytes:
+    """A valid 1x1 PNG (the upload endpoint sniffs the content, so it must be a real image)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\x66\x00")
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def test_visitor_sends_a_photo_that_the_inbox_shows_inline(
+    page: Any, widget_server: Any, api_session: httpx.Client, tmp_path: Path
+) -> None:
+    photo = tmp_path / "broken-mug.png"
+    photo.write_bytes(_tiny_png())
+    open_chat(page)
+    attach = page.get_by_role("dialog").get_by_role("button", name="Attach a file")
+    attach.wait_for()  # shown because the server advertises its upload endpoint
+    with page.expect_file_chooser() as chooser:
+        attach.click()
+    chooser.value.set_files(str(photo))
+
+    # The visitor sees the photo in the chat, served from a signed URL that loads.
+    image = page.locator(".msg.in img").first
+    image.wait_for()
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#parley-chat-widget').shadowRoot.querySelector('.msg.in img');"
+        " return i && i.complete && i.naturalWidth === 1; }"
+    )
+    # The assistant cannot read files: it says so and hands over.
+    page.locator(".msg.out[data-sender=assistant]", has_text="can't open files").wait_for(timeout=180_000)
+
+    conversation_id = page.evaluate("() => window.__parleyWidget.client.conversationId")
+    stored = api_session.get(f"/api/v1/conversations/{conversation_id}/messages/?page_size=50").json()["results"]
+    with_file = [m for m in stored if m["attachments"]]
+    assert len(with_file) == 1 and with_file[0]["sender_type"] == "customer"
+    attachment = with_file[0]["attachments"][0]
+    assert attachment["kind"] == "image" and attachment["mime_type"] == "image/png"
+    assert api_session.get(f"/api/v1/conversations/{conversation_id}/").json()["status"] in ("pending_human", "assigned")
+
+    # An agent sees the photo inline in the conversation view.
+    login(page)
+    page.goto(f"/app/inbox/{conversation_id}")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('[data-testid=messages] .attachments img');"
+        " return i && i.complete && i.naturalWidth === 1; }"
+    )

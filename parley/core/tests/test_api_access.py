@@ -16,7 +16,7 @@ from parley.audit.models import AuditEvent
 from parley.commerce.tests.tenant_objects import commerce_area_objects
 from parley.config.urls import router
 from parley.connectors.models import Channel
-from parley.conversations.models import Conversation, Ticket
+from parley.conversations.models import Attachment, Conversation, Ticket
 from parley.core.models import DeadLetter
 from parley.customers.models import Customer
 from parley.intelligence.tests.tenant_objects import intelligence_objects
@@ -38,6 +38,7 @@ def _other_tenant_objects(other: Any) -> dict[type, Any]:
         Channel: channel,
         Conversation: conversation,
         Ticket: Ticket.objects.create(tenant=other, customer=conversation.customer, subject="Globex ticket"),
+        Attachment: Attachment.objects.create(tenant=other, message=message, kind="image", mime_type="image/png"),
         Membership: Membership.objects.get(tenant=other, user=user),
         ApiKey: factories.api_client(other, "admin") and ApiKey.objects.filter(tenant=other).first(),
         DeadLetter: DeadLetter.objects.create(tenant=other, task_name="x", error="boom", created_at=timezone.now()),
