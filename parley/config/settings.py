@@ -189,6 +189,8 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", celery_url(REDIS_URL))
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", celery_url(REDIS_URL))
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_HEALTH_TIMEOUT = float(env_str("PARLEY_WORKER_PING_TIMEOUT", "2.0"))
+# How long a process trusts an API key it has checked (revoking through Parley evicts it at once).
+PARLEY_API_KEY_CACHE_SECONDS = float(env_str("PARLEY_API_KEY_CACHE_SECONDS", "5"))
 
 LLM_BASE_URL = env_str("PARLEY_LLM_BASE_URL", "")
 LLM_MODEL = env_str("PARLEY_LLM_MODEL", "")
