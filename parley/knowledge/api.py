@@ -47,7 +47,7 @@ class KnowledgeSourceViewSet(TenantScopedMixin, viewsets.ModelViewSet):  # type:
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Any]:
-        return super().get_queryset().annotate(document_count=Count("documents"))
+        return super().get_queryset().annotate(document_count=Count("documents")).order_by("name", "id")
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = actions.create_source(tenant=self.tenant, data=dict(serializer.validated_data))
