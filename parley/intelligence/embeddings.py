@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,10 @@ import numpy as np
 
 EMBEDDING_DIM = 384
 _lock = threading.Lock()
+# The last few single texts embedded in this process (one live message is embedded by several stages).
+RECENT_SINGLE_TEXTS = 256
+_recent: OrderedDict[tuple[str, bool], np.ndarray] = OrderedDict()
+_recent_lock = threading.Lock()
 
 
 class ModelNotInstalled(RuntimeError):
@@ -61,7 +66,24 @@ def encode(texts: list[str], *, batch_size: int = 64, normalize: bool = True) ->
     """
     if not texts:
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
-    vectors = get_sentence_model().encode(
-        texts, batch_size=batch_size, normalize_embeddings=normalize, convert_to_numpy=True, show_progress_bar=False
+    single = len(texts) == 1
+    if single:
+        # A live message is embedded by the analysis and again by retrieval: the second is free.
+        key = (texts[0], normalize)
+        with _recent_lock:
+            hit = _recent.get(key)
+            if hit is not None:
+                _recent.move_to_end(key)
+                return hit[None, :].copy()
+    vectors = np.asarray(
+        get_sentence_model().encode(
+            texts, batch_size=batch_size, normalize_embeddings=normalize, convert_to_numpy=True, show_progress_bar=False
+        ),
+        dtype=np.float32,
     )
-    return np.asarray(vectors, dtype=np.float32)
+    if single:
+        with _recent_lock:
+            _recent[key] = vectors[0].copy()
+            while len(_recent) > RECENT_SINGLE_TEXTS:
+                _recent.popitem(last=False)
+    return vectors
