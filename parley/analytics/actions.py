@@ -1,14 +1,17 @@
-"""Every state change of the analytics app: facts, QA scores and overrides, alerts, notifications.
+"""Every state change of the analytics app: facts, QA scores and overrides, alerts, notifications,
+PDF report jobs.
 
 CSAT survey changes live in :mod:`parley.analytics.csat` (re-exported here).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 import structlog
+from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,11 +21,13 @@ from parley.analytics.alerts.deliver import notify_in_app, send_email
 from parley.analytics.alerts.evaluate import Evaluation, evaluate_rule
 from parley.analytics.csat import capture_csat_answer, send_csat_reminder, send_csat_survey
 from parley.analytics.facts import AnalyticsSettings, load_turns
-from parley.analytics.models import AlertEvent, AlertRule, ConversationFact, Notification, QAScore
+from parley.analytics.interface import AnalyticsFilter
+from parley.analytics.models import AlertEvent, AlertRule, ConversationFact, Notification, QAScore, ReportJob, ReportStatus
 from parley.analytics.qa import llm_score, overall, rules_score
 from parley.audit.actions import record_audit_event
 from parley.conversations.models import Conversation
 from parley.core.errors import DomainError
+from parley.realtime.events import Event, inbox_group, send_event_on_commit
 
 log = structlog.get_logger(__name__)
 
@@ -30,9 +35,15 @@ __all__ = [
     "capture_csat_answer",
     "create_alert_rule",
     "evaluate_and_fire",
+    "expire_report_jobs",
+    "fail_report_job",
     "mark_notification_read",
+    "note_report_progress",
+    "note_report_retry",
     "override_qa_score",
     "refresh_facts",
+    "request_report",
+    "run_report_job",
     "save_message_analyses",
     "score_conversation_quality",
     "send_csat_reminder",
@@ -241,3 +252,176 @@ def mark_notification_read(*, notification: Notification) -> Notification:
 def analytics_settings(tenant: Any) -> AnalyticsSettings:
     """The tenant's analytics settings (reopen window, abandonment timeout, business hours)."""
     return AnalyticsSettings.for_tenant(tenant)
+
+
+# PDF report jobs -------------------------------------------------------------------------------
+
+# A job that shows no progress for this long lost its worker; one nobody picked up for this long has
+# no worker consuming the ``analytics`` queue. Either way it ends ``failed`` instead of waiting forever.
+REPORT_STALLED_AFTER = timedelta(minutes=15)
+REPORT_UNCLAIMED_AFTER = timedelta(hours=6)
+# Rendered reports (files and rows) are kept this many days; settings.ANALYTICS_REPORT_RETENTION_DAYS overrides.
+REPORT_RETENTION_DAYS = 30
+_ERROR_CHARS = 1000
+
+
+class ReportJobEvent(Event):
+    """A PDF report job finished (``done`` or ``failed``); dashboards stop polling it."""
+
+    type: Literal["analytics.report.finished"]
+    report: dict[str, Any]
+
+
+def _report_finished(job: ReportJob) -> None:
+    send_event_on_commit(
+        ReportJobEvent(
+            type="analytics.report.finished",
+            tenant_id=str(job.tenant_id),
+            report={
+                "id": str(job.id),
+                "status": job.status,
+                "error": job.error,
+                "size_bytes": job.size_bytes,
+                "requested_by": str(job.requested_by_id) if job.requested_by_id else None,
+            },
+        ),
+        [inbox_group(job.tenant_id)],
+    )
+
+
+def request_report(*, tenant: Any, flt: AnalyticsFilter, user: User | None, actor: str) -> ReportJob:
+    """Queue a PDF report of ``flt`` for a worker to render.
+
+    Args:
+        tenant: whose conversations the report covers.
+        flt: validated filters (date range, dimensions).
+        user: the person who asked (None for an API key).
+        actor: who asked, for the record and the audit trail.
+
+    Returns:
+        The ``queued`` job; ``parley.analytics.render_report`` renders it after the transaction commits.
+    """
+    with transaction.atomic():
+        job = ReportJob.objects.create(tenant=tenant, filters=flt.to_json(), requested_by=user, requested_by_label=actor[:200])
+        record_audit_event(
+            action="analytics_report.requested", actor=actor, tenant=tenant, actor_user=user, target=job, data=job.filters
+        )
+        job_id = str(job.id)
+        transaction.on_commit(lambda: _enqueue_report(job_id))
+    return job
+
+
+def _enqueue_report(job_id: str) -> None:
+    from parley.analytics.tasks import render_report
+
+    render_report.apply_async(args=[job_id], queue="analytics")
+
+
+def run_report_job(job_id: str) -> str:
+    """Render a queued report and store its PDF (the worker's side); a job already ``done`` is left as is.
+
+    Rendering errors propagate, so the task retries; its final failure calls :func:`fail_report_job`.
+
+    Returns:
+        ``done``, or ``missing`` when the job no longer exists.
+    """
+    from parley.analytics.exports import build_pdf_report
+
+    with transaction.atomic():
+        job = ReportJob.objects.select_for_update().select_related("tenant").filter(pk=job_id).first()
+        if job is None:
+            return "missing"
+        if job.status == ReportStatus.DONE:
+            return str(job.status)
+        job.status = ReportStatus.RUNNING
+        job.attempts += 1
+        job.progress = 0
+        job.stage = "starting"
+        job.error = ""
+        job.started_at = timezone.now()
+        job.finished_at = None
+        job.save(update_fields=["status", "attempts", "progress", "stage", "error", "started_at", "finished_at", "updated_at"])
+    pdf = build_pdf_report(
+        job.tenant,
+        AnalyticsFilter.from_json(job.filters),
+        on_progress=lambda percent, stage: note_report_progress(job_id, percent, stage),
+    )
+    with transaction.atomic():
+        job = ReportJob.objects.select_for_update().get(pk=job_id)
+        if job.file:
+            job.file.delete(save=False)  # an earlier attempt that stored its file but not its row
+        job.file.save("report.pdf", ContentFile(pdf), save=False)
+        job.status = ReportStatus.DONE
+        job.progress = 100
+        job.stage = ""
+        job.size_bytes = len(pdf)
+        job.finished_at = timezone.now()
+        job.save(update_fields=["file", "status", "progress", "stage", "size_bytes", "finished_at", "updated_at"])
+        _report_finished(job)
+    log.info("analytics_report_rendered", job=job_id, size=len(pdf), attempts=job.attempts)
+    return str(job.status)
+
+
+def note_report_progress(job_id: str, percent: int, stage: str) -> None:
+    """Record how far the worker got (one UPDATE; also proves the worker is alive)."""
+    ReportJob.objects.filter(pk=job_id, status=ReportStatus.RUNNING).update(
+        progress=max(0, min(int(percent), 99)), stage=stage[:60], updated_at=timezone.now()
+    )
+
+
+def note_report_retry(job_id: str, reason: str) -> None:
+    """An attempt failed and the task will retry: back to ``queued``, with the attempt's error shown."""
+    ReportJob.objects.filter(pk=job_id).exclude(status__in=[ReportStatus.DONE, ReportStatus.FAILED]).update(
+        status=ReportStatus.QUEUED,
+        stage="retrying",
+        error=f"attempt failed, retrying: {reason}"[:_ERROR_CHARS],
+        updated_at=timezone.now(),
+    )
+
+
+def fail_report_job(job_id: str, reason: str) -> ReportJob | None:
+    """End a job ``failed`` with a readable ``reason`` (the task's final failure, or a stalled job).
+
+    A job that is already ``done`` stays done. Returns the job, or None when it no longer exists.
+    """
+    with transaction.atomic():
+        job = ReportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status == ReportStatus.DONE:
+            return job
+        job.status = ReportStatus.FAILED
+        job.stage = ""
+        job.error = reason[:_ERROR_CHARS]
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "stage", "error", "finished_at", "updated_at"])
+        _report_finished(job)
+    log.warning("analytics_report_failed", job=job_id, reason=reason[:200])
+    return job
+
+
+def expire_report_jobs(*, now: datetime | None = None) -> dict[str, int]:
+    """Fail jobs whose worker vanished or that no worker picked up; delete reports past retention.
+
+    Returns:
+        ``{"stalled": n, "unclaimed": n, "deleted": n}``.
+    """
+    now = now or timezone.now()
+    stalled = ReportJob.objects.filter(status=ReportStatus.RUNNING, updated_at__lt=now - REPORT_STALLED_AFTER)
+    minutes = int(REPORT_STALLED_AFTER.total_seconds() // 60)
+    counts = {"stalled": 0, "unclaimed": 0, "deleted": 0}
+    for job_id in stalled.values_list("id", flat=True):
+        fail_report_job(str(job_id), f"the worker stopped while rendering (no progress for {minutes} minutes)")
+        counts["stalled"] += 1
+    unclaimed = ReportJob.objects.filter(status=ReportStatus.QUEUED, updated_at__lt=now - REPORT_UNCLAIMED_AFTER)
+    hours = int(REPORT_UNCLAIMED_AFTER.total_seconds() // 3600)
+    for job_id in unclaimed.values_list("id", flat=True):
+        fail_report_job(
+            str(job_id), f"no worker picked the report up within {hours} hours (is a worker consuming the analytics queue?)"
+        )
+        counts["unclaimed"] += 1
+    days = int(getattr(settings, "ANALYTICS_REPORT_RETENTION_DAYS", REPORT_RETENTION_DAYS))
+    for job in ReportJob.objects.filter(created_at__lt=now - timedelta(days=days)).exclude(status=ReportStatus.RUNNING):
+        if job.file:
+            job.file.delete(save=False)
+        job.delete()
+        counts["deleted"] += 1
+    return counts

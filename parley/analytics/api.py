@@ -1,5 +1,6 @@
 """The analytics API: metrics, breakdowns, flow, failure points, agents, economics, A/B, drill-down,
-CSV/PDF exports, alert rules and history, notifications, QA scores and CSAT surveys.
+CSV exports, PDF report jobs (rendered by a worker), alert rules and history, notifications, QA scores
+and CSAT surveys.
 
 Every endpoint reads pre-computed facts and roll-ups (no model inference inside a request) and
 accepts the same filters: ``start, end, channel, channel_type, assistant, team, agent, intent,
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -23,12 +24,21 @@ from rest_framework.views import APIView
 
 from parley.accounts.roles import ANALYSTS, SUPERVISORS
 from parley.analytics import actions, agents, economics, reports
-from parley.analytics.exports import EXPORT_TABLES, build_pdf_report, export_csv
+from parley.analytics.exports import EXPORT_TABLES, export_csv
 from parley.analytics.facts import load_turns
 from parley.analytics.flow import customer_state
 from parley.analytics.metrics import cube, support
 from parley.analytics.metrics.query import filtered_facts
-from parley.analytics.models import AlertEvent, AlertRule, ConversationFact, CsatSurvey, Notification, QAScore
+from parley.analytics.models import (
+    AlertEvent,
+    AlertRule,
+    ConversationFact,
+    CsatSurvey,
+    Notification,
+    QAScore,
+    ReportJob,
+    ReportStatus,
+)
 from parley.analytics.serializers import (
     PASSTHROUGH_PARAMS,
     ABQuerySerializer,
@@ -43,10 +53,12 @@ from parley.analytics.serializers import (
     NotificationSerializer,
     QAOverrideSerializer,
     QAScoreSerializer,
+    ReportJobSerializer,
     TimeseriesQuerySerializer,
 )
 from parley.conversations.models import Conversation
 from parley.core.api import TenantScopedMixin, auth_context
+from parley.core.errors import DomainError, ErrorCode
 from parley.core.pagination import DefaultPagination
 
 
@@ -263,17 +275,60 @@ class ExportView(AnalyticsView):
         return response
 
 
-class ReportView(AnalyticsView):
+class ReportJobViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """PDF reports with charts: ask for one (a worker renders it), follow it, download it when done."""
+
+    queryset = ReportJob.objects.order_by("-created_at")
+    serializer_class = ReportJobSerializer
+    pagination_class = DefaultPagination
+    read_roles = ANALYSTS
+    write_roles = ANALYSTS
+    filterset_fields = ["status"]
+
     @extend_schema(
-        parameters=[AnalyticsFilterSerializer],
-        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="PDF report with charts")},
-        summary="PDF report for a date range",
+        request=AnalyticsFilterSerializer,
+        responses={
+            202: ReportJobSerializer,
+            400: OpenApiResponse(description="Invalid filters, with the reason per field"),
+        },
+        summary="Ask for a PDF report",
+        description="The filters of every analytics endpoint, as a JSON body (all optional). Answers 202 with the "
+        "queued job; a worker renders it. Poll `GET …/reports/<id>/` (or wait for the `analytics.report.finished` "
+        "event on the inbox socket), then download `…/reports/<id>/file/`.",
     )
-    def get(self, request: Request) -> HttpResponse:
-        flt = _query(request, AnalyticsFilterSerializer).to_filter()
-        pdf = build_pdf_report(self.tenant, flt)
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="parley-report-{flt.start or "all"}-{flt.end or "now"}.pdf"'
+    def create(self, request: Request) -> Response:
+        query = AnalyticsFilterSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        context = auth_context(request)
+        job = actions.request_report(tenant=self.tenant, flt=query.to_filter(), user=context.user, actor=context.actor_label)
+        return Response(ReportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF report"),
+            409: OpenApiResponse(description="The report is not rendered (yet): queued, rendering or failed, with why"),
+        },
+        summary="Download a rendered PDF report",
+    )
+    @action(detail=True, methods=["get"])
+    def file(self, request: Request, pk: str | None = None) -> FileResponse:
+        """The PDF (409 with the reason while the job is queued, rendering or failed)."""
+        job = self.get_object()
+        if job.status == ReportStatus.FAILED:
+            raise DomainError(f"the report failed: {job.error}", code=ErrorCode.CONFLICT, status_code=409)
+        if job.status != ReportStatus.DONE or not job.file:
+            if job.status == ReportStatus.RUNNING:
+                where = f"rendering, {job.progress}%"
+            else:
+                where = f"queued; {job.error}" if job.error else "queued"
+            raise DomainError(
+                f"the report is not ready yet ({where}); download it when its status is done",
+                code=ErrorCode.CONFLICT,
+                status_code=409,
+            )
+        response = FileResponse(job.file.open("rb"), content_type="application/pdf", as_attachment=True, filename=job.filename)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, max-age=3600"
         return response
 
 

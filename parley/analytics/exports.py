@@ -213,9 +213,28 @@ def export_csv(tenant: Any, table: str, flt: AnalyticsFilter, extra: dict[str, A
     return csv_lines(builder(tenant, flt, extra), columns)
 
 
-def build_pdf_report(tenant: Any, flt: AnalyticsFilter) -> bytes:
+ReportProgress = Callable[[int, str], None]
+
+
+def build_pdf_report(tenant: Any, flt: AnalyticsFilter, on_progress: ReportProgress | None = None) -> bytes:
     """A multi-page PDF for the filter's date range: KPIs, volume and resolution over time, channels,
-    CSAT distribution, failure points and typical paths."""
+    CSAT distribution, failure points and typical paths.
+
+    Args:
+        tenant: whose conversations.
+        flt: the filters (date range and dimensions).
+        on_progress: called with (percent 0-100, stage) as the rendering advances (a worker's job
+            records it so the dashboard can show it).
+
+    Returns:
+        The PDF's bytes.
+    """
+
+    def progress(percent: int, stage: str) -> None:
+        if on_progress is not None:
+            on_progress(percent, stage)
+
+    progress(5, "reading metrics")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -230,6 +249,7 @@ def build_pdf_report(tenant: Any, flt: AnalyticsFilter) -> bytes:
     failures = reports.failure_report_for(tenant, flt, examples=1)
     flow = reports.flow_report_for(tenant, flt, top=3)
     period = f"{flt.start or 'beginning'} – {flt.end or date.today()}"
+    progress(30, "drawing key figures")
     raw = io.BytesIO()
     with PdfPages(raw) as pdf:
         figure = plt.figure(figsize=(8.27, 11.69))
@@ -266,6 +286,7 @@ def build_pdf_report(tenant: Any, flt: AnalyticsFilter) -> bytes:
             )
         pdf.savefig(figure)
         plt.close(figure)
+        progress(45, "drawing trends")
 
         figure, axes = plt.subplots(2, 1, figsize=(8.27, 11.69))
         days = [p["day"] for p in series]
@@ -285,6 +306,7 @@ def build_pdf_report(tenant: Any, flt: AnalyticsFilter) -> bytes:
         figure.subplots_adjust(left=0.1, right=0.95, top=0.95, bottom=0.1, hspace=0.35)
         pdf.savefig(figure)
         plt.close(figure)
+        progress(65, "drawing channels, CSAT and failure points")
 
         figure, axes = plt.subplots(3, 1, figsize=(8.27, 11.69))
         axes[0].barh([c["label"] for c in channels], [c["conversations"] for c in channels], color="#55A868")
@@ -297,6 +319,7 @@ def build_pdf_report(tenant: Any, flt: AnalyticsFilter) -> bytes:
         figure.subplots_adjust(left=0.25, right=0.95, top=0.95, bottom=0.06, hspace=0.4)
         pdf.savefig(figure)
         plt.close(figure)
+        progress(80, "drawing typical paths")
 
         figure = plt.figure(figsize=(8.27, 11.69))
         figure.text(0.08, 0.95, "Typical paths", fontsize=14, weight="bold")
@@ -313,6 +336,7 @@ def build_pdf_report(tenant: Any, flt: AnalyticsFilter) -> bytes:
                 break
         pdf.savefig(figure)
         plt.close(figure)
+    progress(90, "writing the file")
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(raw.getvalue())))
     writer.add_metadata({"/Title": f"Parley support report {period}", "/Author": "Parley", "/Subject": str(tenant.slug)})
     out = io.BytesIO()

@@ -87,3 +87,23 @@ class AnalyticsFilter:
     language: str | None = None
     source: str | None = None
     business_hours: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The filters that are set, JSON-ready (dates as ``YYYY-MM-DD``), e.g. to store with a report job."""
+        values: dict[str, Any] = {}
+        for key, value in self.__dict__.items():
+            if value is None or value is False:
+                continue
+            values[key] = value.isoformat() if isinstance(value, date) else value
+        return values
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AnalyticsFilter:
+        """The filter :meth:`to_json` wrote (unknown keys are ignored: a stored job outlives code changes)."""
+        known = set(cls.__dataclass_fields__)
+        values = {key: value for key, value in data.items() if key in known}
+        for key in ("start", "end"):
+            if values.get(key):
+                values[key] = date.fromisoformat(str(values[key]))
+        values["business_hours"] = bool(values.get("business_hours"))
+        return cls(**values)

@@ -285,3 +285,47 @@ class Notification(TenantScopedModel):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["tenant", "-created_at"])]
+
+
+class ReportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Rendering"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+def _report_path(instance: ReportJob, filename: str) -> str:
+    return f"analytics-reports/{instance.tenant_id}/{instance.id}/{filename}"
+
+
+class ReportJob(TenantScopedModel):
+    """A PDF report asked for through the API and rendered by a worker (``parley.analytics.render_report``).
+
+    The file is stored under the tenant's folder of the media storage, like uploads and attachments;
+    ``filters`` is the validated filter set (dates as ISO strings), so a retry renders the same report.
+    """
+
+    filters = models.JSONField(default=dict, blank=True, help_text="The report's filters (start, end, channel_type, ...)")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    requested_by_label = models.CharField(max_length=200, blank=True, help_text="User e-mail or API key prefix")
+    status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="0-100 while rendering")
+    stage = models.CharField(max_length=60, blank=True, help_text="What the worker is doing now")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Why it failed (or why the last attempt failed, while retrying)")
+    file = models.FileField(upload_to=_report_path, max_length=500, blank=True)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="analytics_report_tenant_recent")]
+
+    def __str__(self) -> str:
+        return f"report {self.id} ({self.status})"
+
+    @property
+    def filename(self) -> str:
+        """The download's file name: ``parley-report-<start>-<end>.pdf``."""
+        return f"parley-report-{self.filters.get('start') or 'all'}-{self.filters.get('end') or 'now'}.pdf"

@@ -18,6 +18,7 @@ from parley.analytics.models import (
     Notification,
     Outcome,
     QAScore,
+    ReportJob,
 )
 from parley.core.api import StrictModelSerializer, StrictSerializer
 
@@ -266,3 +267,35 @@ class NotificationSerializer(serializers.ModelSerializer):  # type: ignore[type-
         model = Notification
         fields = ["id", "kind", "title", "body", "alert_event", "read_at", "created_at"]
         read_only_fields = fields
+
+
+class ReportJobSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A PDF report job: its filters, where it stands, and (when done) where to download it."""
+
+    filters = serializers.DictField(read_only=True, help_text="The report's filters (start, end, channel_type, ...)")
+    download_url = serializers.SerializerMethodField(help_text="The PDF's URL once the job is done, else null")
+    filename = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = ReportJob
+        fields = [
+            "id",
+            "filters",
+            "status",
+            "progress",
+            "stage",
+            "attempts",
+            "error",
+            "size_bytes",
+            "filename",
+            "download_url",
+            "requested_by",
+            "requested_by_label",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, job: ReportJob) -> str | None:
+        return f"/api/v1/analytics/reports/{job.id}/file/" if job.status == "done" and job.file else None

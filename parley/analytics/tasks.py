@@ -1,4 +1,4 @@
-"""Celery tasks and beat entries of analytics: facts, roll-ups, QA, CSAT, alerts.
+"""Celery tasks and beat entries of analytics: facts, roll-ups, QA, CSAT, alerts, PDF reports.
 
 Every task takes ids (or nothing), is idempotent and runs on the ``analytics`` queue.
 """
@@ -161,6 +161,44 @@ def deliver_alert_webhook(event_id: str) -> str:
     return result
 
 
+class ReportTask(ParleyTask):
+    """Rendering a report someone waits for: few, quick retries; the final failure ends the job ``failed``."""
+
+    max_retries = 2
+    retry_backoff = 1
+    retry_backoff_max = 10
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        job_id = (list(args or []) or [kwargs.get("job_id")])[0]
+        if job_id:
+            attempts = int(getattr(self.request, "retries", 0)) + 1
+            actions.fail_report_job(
+                str(job_id), f"rendering failed after {attempts} attempt{'s' if attempts > 1 else ''}: {_reason(exc)}"
+            )
+        super().on_failure(exc, task_id, args, kwargs, einfo)
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+@shared_task(base=ReportTask, bind=True, name="parley.analytics.render_report")
+def render_report(self: ReportTask, job_id: str) -> str:
+    """Render a queued PDF report job and store its file (a job already done is not rendered again)."""
+    try:
+        return actions.run_report_job(job_id)
+    except Exception as exc:
+        if self.request.retries < self.max_retries:
+            actions.note_report_retry(job_id, _reason(exc))
+        raise
+
+
+@shared_task(base=ParleyTask, name="parley.analytics.expire_report_jobs")
+def expire_report_jobs() -> dict[str, int]:
+    """Fail stalled or unclaimed report jobs; delete reports past their retention."""
+    return actions.expire_report_jobs()
+
+
 def _schedule() -> dict[str, Any]:
     def entry(task: str, seconds: float) -> dict[str, Any]:
         return {"task": task, "schedule": seconds, "options": {"queue": "analytics"}}
@@ -172,6 +210,7 @@ def _schedule() -> dict[str, Any]:
         "analytics-send-due-csat-surveys": entry("parley.analytics.send_due_csat_surveys", 60.0),
         "analytics-csat-reminders": entry("parley.analytics.csat_reminders", 900.0),
         "analytics-evaluate-alerts": entry("parley.analytics.evaluate_alerts", 60.0),
+        "analytics-expire-report-jobs": entry("parley.analytics.expire_report_jobs", 600.0),
     }
 
 

@@ -10,6 +10,7 @@ api_routes = [
     ("analytics/notifications", api.NotificationViewSet, "analytics-notification"),
     ("analytics/qa-scores", api.QAScoreViewSet, "analytics-qa-score"),
     ("analytics/csat-surveys", api.CsatSurveyViewSet, "analytics-csat-survey"),
+    ("analytics/reports", api.ReportJobViewSet, "analytics-report"),
 ]
 
 api_urlpatterns = [
@@ -25,5 +26,4 @@ api_urlpatterns = [
     path("analytics/conversations/", api.DrilldownView.as_view(), name="analytics-conversations"),
     path("analytics/conversations/<uuid:conversation_id>/", api.ConversationDetailView.as_view(), name="analytics-conversation"),
     path("analytics/export/<slug:table>/", api.ExportView.as_view(), name="analytics-export"),
-    path("analytics/report/", api.ReportView.as_view(), name="analytics-report"),
 ]

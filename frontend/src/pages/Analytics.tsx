@@ -10,6 +10,7 @@ import { ErrorMessage, Loading, QueryState } from "../components/States";
 import { downloadCsv } from "../lib/csv";
 import { formatDateTime, humanize } from "../lib/format";
 import { STATUSES } from "../lib/inboxFilters";
+import { PdfReport } from "./AnalyticsReport";
 import { CHANNEL_TYPES } from "./inbox/Inbox";
 
 export interface AnalyticsFilters {
@@ -320,9 +321,7 @@ export function Intelligence({ filters }: { filters: AnalyticsFilters }) {
             <a className="button" href={`${endpoints.analytics}export/conversations/?${analyticsParams(filters)}`} download>
               Per-conversation CSV
             </a>
-            <a className="button" href={`${endpoints.analytics}report/?${analyticsParams(filters)}`} download>
-              PDF report
-            </a>
+            <PdfReport filters={filters} />
           </>
         ) : null}
       </div>

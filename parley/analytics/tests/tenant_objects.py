@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from parley.analytics.models import AlertEvent, AlertRule, CsatSurvey, Notification, QAScore
+from parley.analytics.models import AlertEvent, AlertRule, CsatSurvey, Notification, QAScore, ReportJob
 
 
 def analytics_objects(other: Any, conversation: Any) -> dict[type, Any]:
@@ -23,4 +23,5 @@ def analytics_objects(other: Any, conversation: Any) -> dict[type, Any]:
         CsatSurvey: CsatSurvey.objects.create(
             tenant=other, conversation=conversation, customer=conversation.customer, channel=conversation.channel, sent_at=now
         ),
+        ReportJob: ReportJob.objects.create(tenant=other, filters={"start": "2026-10-01"}, status="done", size_bytes=10),
     }
