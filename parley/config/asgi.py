@@ -18,6 +18,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from parley.connectors.asgi import with_webhook_fast_path  # noqa: E402
+from parley.core.uploads import UploadLimitMiddleware  # noqa: E402
 
 
 def _websocket_urlpatterns() -> list[Any]:
@@ -30,8 +31,9 @@ def _websocket_urlpatterns() -> list[Any]:
 
 application = ProtocolTypeRouter(
     {
-        # Signed webhooks skip the browser middleware (see parley/connectors/asgi.py).
-        "http": with_webhook_fast_path(django_asgi_app),
+        # Signed webhooks skip the browser middleware (see parley/connectors/asgi.py); upload routes
+        # refuse bodies over their limit before Django spools them (see parley/core/uploads.py).
+        "http": UploadLimitMiddleware(with_webhook_fast_path(django_asgi_app)),
         # Origin checks for the web-chat socket are per widget (its allowed origins), inside its consumer.
         "websocket": AuthMiddlewareStack(URLRouter(_websocket_urlpatterns())),
     }

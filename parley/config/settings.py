@@ -126,6 +126,19 @@ MEDIA_ROOT = Path(env_str("PARLEY_MEDIA_ROOT", str(PARLEY_DATA_DIR / "media")))
 MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PARLEY_MAX_REQUEST_BYTES", 2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+# Upload limits (bytes), refused with 413 before the body is read (parley/core/uploads.py, docs/uploads.md).
+MAX_UPLOAD_BYTES = env_int("PARLEY_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)  # web-chat visitor files
+MAX_MEDIA_BYTES = env_int("PARLEY_MAX_MEDIA_BYTES", 25 * 1024 * 1024)  # channel media downloads (WhatsApp, Messenger, ...)
+UPLOAD_ROUTE_LIMITS = [
+    (r"^/api/v1/webchat/[^/]+/uploads/?$", MAX_UPLOAD_BYTES),
+    (r"^/api/v1/knowledge/documents/upload/?$", env_int("PARLEY_KNOWLEDGE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
+    (r"^/api/v1/dataset-imports/?$", env_int("PARLEY_MAX_DATASET_UPLOAD_BYTES", 200 * 1024 * 1024)),
+]
+UPLOAD_MULTIPART_OVERHEAD_BYTES = 64 * 1024
+# Malware scanning of stored uploads and media through ClamAV's clamd: host:port or a unix socket path; unset = off.
+CLAMD_ADDRESS = env_str("PARLEY_CLAMD_ADDRESS", "")
+CLAMD_FAIL_OPEN = env_bool("PARLEY_CLAMD_FAIL_OPEN", False)  # clamd unreachable: refuse files (default) or accept them unscanned
+CLAMD_TIMEOUT_S = float(env_str("PARLEY_CLAMD_TIMEOUT_S", "30"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -180,6 +180,24 @@ def _rebuild_delivery_error(reason: str, retryable: bool, ambiguous: bool, statu
     return DeliveryError(reason, retryable=retryable, ambiguous=ambiguous, status_code=status_code)
 
 
+class MediaRejected(DeliveryError):
+    """Inbound media refused for good (never retried): its attachment is marked, the message is kept.
+
+    ``status`` is ``rejected`` (over ``PARLEY_MAX_MEDIA_BYTES``, stopped while downloading) or
+    ``quarantined`` (the malware scanner found something; the file is never stored nor served).
+    """
+
+    REJECTED = "rejected"
+    QUARANTINED = "quarantined"
+
+    def __init__(self, status: str, reason: str) -> None:
+        super().__init__(reason, retryable=False)
+        self.status = status
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (MediaRejected, (self.status, self.reason))
+
+
 class WebhookRejected(Exception):
     """A webhook request that must be refused with ``status_code`` and ``reason``."""
 

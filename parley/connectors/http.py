@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from parley.connectors.base import DeliveryError
+from parley.connectors.base import DeliveryError, MediaRejected
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -96,8 +96,12 @@ def request_json(
 def download(url: str, *, headers: dict[str, str] | None = None, max_bytes: int, timeout_s: float = 30.0) -> tuple[bytes, str]:
     """Fetch a file (at most ``max_bytes``); returns its content and Content-Type.
 
+    A file announced (``Content-Length``) or streamed past ``max_bytes`` is refused at that point:
+    the connection is dropped and the rest is never downloaded.
+
     Raises:
-        DeliveryError: on HTTP errors or when the file is too large (not retryable).
+        MediaRejected: ``rejected`` when the file is larger than ``max_bytes`` (not retryable).
+        DeliveryError: on HTTP errors.
     """
     try:
         with _client().stream("GET", url, headers=headers, timeout=_timeout(timeout_s)) as response:
@@ -105,12 +109,19 @@ def download(url: str, *, headers: dict[str, str] | None = None, max_bytes: int,
                 raise DeliveryError(f"media download answered {response.status_code}", retryable=True)
             if response.status_code >= 400:
                 raise DeliveryError(f"media download refused ({response.status_code})", retryable=False)
+            announced = response.headers.get("content-length", "")
+            if announced.isdigit() and int(announced) > max_bytes:
+                raise MediaRejected(
+                    MediaRejected.REJECTED, f"the media is {int(announced)} bytes; the limit is {max_bytes} bytes"
+                )
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
-                    raise DeliveryError(f"media larger than {max_bytes} bytes", retryable=False)
+                    raise MediaRejected(
+                        MediaRejected.REJECTED, f"the media is larger than the {max_bytes}-byte limit (stopped while downloading)"
+                    )
                 chunks.append(chunk)
             return b"".join(chunks), response.headers.get("content-type", "")
     except httpx.HTTPError as exc:

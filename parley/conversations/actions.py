@@ -276,6 +276,21 @@ def store_attachment_media(*, attachment: Attachment, media: MediaFile) -> Attac
     return attachment
 
 
+def reject_attachment_media(*, attachment: Attachment, status: str, reason: str) -> Attachment:
+    """Mark an inbound attachment whose media was refused (``rejected``: too large; ``quarantined``:
+    malware found) with the reason; the message is kept and the file is never stored nor served."""
+    with transaction.atomic():
+        attachment = Attachment.objects.select_for_update().get(pk=attachment.pk)
+        if attachment.file:
+            attachment.file.delete(save=False)
+        attachment.metadata = {**attachment.metadata, "media_status": status, "media_error": reason[:500]}
+        attachment.save(update_fields=["file", "metadata", "updated_at"])
+        log.warning("attachment_media_refused", attachment_id=str(attachment.id), status=status, reason=reason[:500])
+        message = Message.objects.select_related("sender_user").get(pk=attachment.message_id)
+        _emit_message(message, created=False)
+    return attachment
+
+
 def _extension_for(mime_type: str) -> str:
     import mimetypes
 

@@ -30,6 +30,7 @@ from parley.conversations.serializers import (
     conversation_page_json,
 )
 from parley.core.api import JSONRenderer, TenantScopedMixin, auth_context
+from parley.core.errors import DomainError
 from parley.core.pagination import DefaultPagination
 
 
@@ -175,6 +176,11 @@ class AttachmentViewSet(
     def file(self, request: Request, pk: str | None = None) -> FileResponse:
         """The stored file (404 while a provider's media is not downloaded yet)."""
         attachment = self.get_object()
+        # Media refused for good (``rejected``: over the size limit; ``quarantined``: malware) is never served.
+        refused = attachment.metadata.get("media_status")
+        if refused:
+            detail = f"this attachment's file was {refused}: {attachment.metadata.get('media_error', '')}"
+            raise DomainError(detail, code=str(refused), status_code=410)
         if not attachment.file:
             raise Http404("this attachment has no stored file (yet)")
         mime = (attachment.mime_type or "application/octet-stream").split(";")[0].strip().lower()

@@ -19,6 +19,7 @@ from parley.config.celery import ParleyTask, app
 from parley.connectors.base import (
     DeliveryError,
     InboundAttachment,
+    MediaRejected,
     OutboundButton,
     OutboundMedia,
     OutboundMessage,
@@ -173,28 +174,41 @@ def sweep_outbox(self: ParleyTask) -> int:
 
 @app.task(bind=True, base=ParleyTask, name="parley.conversations.fetch_attachment_media", queue="webhooks")
 def fetch_attachment_media(self: ParleyTask, attachment_id: str) -> str:
-    """Download an inbound attachment through its channel's connector and store the file."""
-    from parley.conversations.actions import store_attachment_media
+    """Download an inbound attachment through its channel's connector, scan it and store the file.
+
+    Media over the size limit or flagged by the malware scanner is not stored: the attachment is
+    marked ``rejected`` / ``quarantined`` with the reason (the message is kept) and nothing is retried.
+    """
+    from parley.connectors.media import check_media
+    from parley.conversations.actions import reject_attachment_media, store_attachment_media
 
     attachment = Attachment.objects.select_related("message__channel").filter(pk=attachment_id).first()
     if attachment is None:
         return "missing"
     if attachment.file:
         return "already-stored"
+    if attachment.metadata.get("media_status") in (MediaRejected.REJECTED, MediaRejected.QUARANTINED):
+        return str(attachment.metadata["media_status"])
     channel = attachment.message.channel
     if channel is None:
         return "no-channel"
     connector = get_connector(channel.type)
-    media = connector.fetch_media(
-        channel,
-        InboundAttachment(
-            kind=attachment.kind,
-            mime_type=attachment.mime_type,
-            media_id=attachment.provider_media_id,
-            url=attachment.url,
-            filename=attachment.filename,
-        ),
-    )
+    try:
+        media = connector.fetch_media(
+            channel,
+            InboundAttachment(
+                kind=attachment.kind,
+                mime_type=attachment.mime_type,
+                media_id=attachment.provider_media_id,
+                url=attachment.url,
+                filename=attachment.filename,
+            ),
+        )
+        if media is not None:
+            check_media(media)
+    except MediaRejected as exc:
+        reject_attachment_media(attachment=attachment, status=exc.status, reason=exc.reason)
+        return exc.status
     if media is None:
         return "no-content"
     store_attachment_media(attachment=attachment, media=media)

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from parley.accounts.roles import ALL_ROLES, ANALYSTS, MANAGERS, SUPERVISORS, SUPPORT
 from parley.core.api import TenantScopedMixin, auth_context
 from parley.core.errors import DomainError, ErrorCode
+from parley.core.uploads import check_upload_clean
 from parley.knowledge import actions
 from parley.knowledge.conf import knowledge_setting
 from parley.knowledge.coverage import CLUSTER_SIMILARITY, coverage_csv, coverage_report
@@ -125,6 +126,7 @@ class KnowledgeDocumentViewSet(
         values = data.validated_data
         upload = values["file"]
         actions.check_upload_size(upload.size or 0)
+        check_upload_clean(upload)  # 422 when clamd finds malware, 503 when it cannot scan (PARLEY_CLAMD_ADDRESS)
         result = actions.add_document(
             source=values["source"],
             data=upload.read(),

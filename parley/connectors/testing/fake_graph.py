@@ -52,6 +52,10 @@ class FakeGraphServer:
     requests: list[RecordedRequest] = field(default_factory=list)
     accepted: list[dict[str, Any]] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    # Serve media downloads chunked, without Content-Length (a client must count while it streams);
+    # how many bytes of each download were written before the client hung up.
+    media_chunked: bool = False
+    media_bytes_sent: dict[str, int] = field(default_factory=dict)
     _script: deque[int | str] = field(default_factory=deque)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -175,6 +179,25 @@ def _handler_for(fake: FakeGraphServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
+        def _reply_chunked(self, media_id: str, content: bytes, content_type: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            sent = 0
+            try:
+                for start in range(0, len(content), 64 * 1024):
+                    piece = content[start : start + 64 * 1024]
+                    self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                    self.wfile.flush()
+                    sent += len(piece)
+                    with fake._lock:
+                        fake.media_bytes_sent[media_id] = sent
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+            except OSError:
+                self.close_connection = True
+
         def _record(self) -> RecordedRequest:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
@@ -200,7 +223,10 @@ def _handler_for(fake: FakeGraphServer) -> type[BaseHTTPRequestHandler]:
                     self._reply(404, _graph_error(404))
                     return
                 content, mime_type = fake.media[media_id]
-                self._reply(200, content, mime_type)
+                if fake.media_chunked:
+                    self._reply_chunked(media_id, content, mime_type)
+                else:
+                    self._reply(200, content, mime_type)
                 return
             media_id = path.split("/")[-1]
             if media_id in fake.media:

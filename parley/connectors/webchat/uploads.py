@@ -22,6 +22,7 @@ from parley.connectors.models import Channel
 from parley.connectors.webchat import service
 from parley.conversations import actions as conversation_actions
 from parley.conversations.models import Attachment, Message
+from parley.core import uploads as core_uploads
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -41,21 +42,13 @@ ALLOWED_TYPES: dict[str, tuple[str, str]] = {
 VOICE_NOTE_NAME = "voice-message"  # what the widget's recorder names its files
 
 
-class UploadRejected(Exception):
-    """An upload refused with ``status`` (400, 413, 415), a protocol ``code`` and the reason."""
-
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.code = code
-        self.detail = detail
+# An upload refused with ``status`` (400, 413, 415, 422, 503), a protocol ``code`` and the reason.
+UploadRejected = core_uploads.UploadRejected
 
 
 def max_upload_bytes(channel: Channel) -> int:
     """The widget's limit (``config.max_upload_bytes``), never above the instance's ``PARLEY_MAX_UPLOAD_BYTES``."""
-    instance = int(
-        getattr(settings, "MAX_UPLOAD_BYTES", 0) or os.environ.get("PARLEY_MAX_UPLOAD_BYTES") or DEFAULT_MAX_UPLOAD_BYTES
-    )
+    instance = int(getattr(settings, "MAX_UPLOAD_BYTES", 0) or DEFAULT_MAX_UPLOAD_BYTES)
     config: Any = channel.config if isinstance(channel.config, dict) else {}
     configured = config.get("max_upload_bytes")
     if isinstance(configured, int) and 0 < configured < instance:
@@ -127,8 +120,11 @@ class Upload:
 def check_upload(channel: Channel, *, content: bytes, filename: str) -> tuple[str, str, str]:
     """Validate an uploaded file; returns ``(mime type, kind, safe filename)``.
 
+    The content is scanned for malware when clamd is configured (see ``parley.core.uploads``).
+
     Raises:
-        UploadRejected: 400 when empty, 413 when larger than the limit, 415 for a type not allowed.
+        UploadRejected: 400 when empty, 413 when larger than the limit, 415 for a type not allowed,
+            422 when clamd finds malware, 503 when clamd cannot scan it (failing closed).
     """
     if not content:
         raise UploadRejected(400, "invalid", "the file is empty")
@@ -146,6 +142,7 @@ def check_upload(channel: Channel, *, content: bytes, filename: str) -> tuple[st
     safe_name = _safe_filename(filename, extension)
     if kind == "audio" and safe_name.startswith(VOICE_NOTE_NAME):
         kind = "voice"
+    core_uploads.check_upload_clean(content)
     return mime_type, kind, safe_name
 
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from parley.connectors.models import Channel
 from parley.connectors.webchat import service, uploads
 from parley.connectors.webchat.schemas import CLIENT_ID_PATTERN, MAX_FRAME_BYTES, MessageRequest, ReadRequest, SessionRequest
+from parley.core.uploads import multipart_overhead_bytes
 
 TOKEN_HEADER = "HTTP_X_PARLEY_VISITOR_TOKEN"
 
@@ -148,15 +149,14 @@ def read_view(request: HttpRequest, channel: Channel) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-MULTIPART_OVERHEAD_BYTES = 64 * 1024
-
-
 @widget_endpoint(("POST",))
 def upload_view(request: HttpRequest, channel: Channel) -> HttpResponse:
     """``POST uploads/``: a visitor's file (``multipart/form-data``: ``file``, ``client_id``).
 
     401 without a valid visitor token, 413 over the widget's size limit, 415 when the content (sniffed,
-    not the declared type) is not an allowed image, audio or PDF, 400 for a bad form or ``client_id``.
+    not the declared type) is not an allowed image, audio or PDF, 400 for a bad form or ``client_id``,
+    422 when the malware scanner finds something, 503 when it is configured but cannot scan.
+    Bodies over the instance's limit are refused before they are read (``parley.core.uploads``).
     201 with ``{ack, message}`` (200 for a repeated ``client_id``); the message is also pushed to the
     visitor's sockets and the inbox gets its realtime events.
     """
@@ -170,7 +170,7 @@ def upload_view(request: HttpRequest, channel: Channel) -> HttpResponse:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
-    if declared > limit + MULTIPART_OVERHEAD_BYTES:
+    if declared > limit + multipart_overhead_bytes():
         return _error(413, "payload_too_large", f"files are limited to {limit} bytes")
     if not (request.content_type or "").startswith("multipart/form-data"):
         return _error(400, "invalid", "send multipart/form-data with a file field and a client_id")
@@ -209,7 +209,7 @@ def attachment_view(request: HttpRequest, signed: str) -> HttpResponseBase:
     if request.method not in ("GET", "HEAD"):
         return _error(405, "method_not_allowed", "use GET")
     attachment = uploads.attachment_from_signed(signed)
-    if attachment is None:
+    if attachment is None or attachment.metadata.get("media_status"):
         return _error(404, "not_found", "no such attachment")
     mime_type = attachment.mime_type.split(";")[0].strip() or "application/octet-stream"
     inline = mime_type.startswith(("image/", "audio/")) and mime_type != "image/svg+xml"
