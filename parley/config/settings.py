@@ -129,10 +129,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 # Upload limits (bytes), refused with 413 before the body is read (parley/core/uploads.py, docs/uploads.md).
 MAX_UPLOAD_BYTES = env_int("PARLEY_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)  # web-chat visitor files
 MAX_MEDIA_BYTES = env_int("PARLEY_MAX_MEDIA_BYTES", 25 * 1024 * 1024)  # channel media downloads (WhatsApp, Messenger, ...)
+MAX_DATASET_UPLOAD_BYTES = env_int("PARLEY_MAX_DATASET_UPLOAD_BYTES", 200 * 1024 * 1024)  # dataset imports
 UPLOAD_ROUTE_LIMITS = [
     (r"^/api/v1/webchat/[^/]+/uploads/?$", MAX_UPLOAD_BYTES),
+    # The knowledge app reads the same variable (parley/knowledge/conf.py).
     (r"^/api/v1/knowledge/documents/upload/?$", env_int("PARLEY_KNOWLEDGE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
-    (r"^/api/v1/dataset-imports/?$", env_int("PARLEY_MAX_DATASET_UPLOAD_BYTES", 200 * 1024 * 1024)),
+    (r"^/api/v1/dataset-imports/?$", MAX_DATASET_UPLOAD_BYTES),
 ]
 UPLOAD_MULTIPART_OVERHEAD_BYTES = 64 * 1024
 # Malware scanning of stored uploads and media through ClamAV's clamd: host:port or a unix socket path; unset = off.
