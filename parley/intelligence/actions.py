@@ -237,24 +237,30 @@ def note_import_progress(*, import_id: Any, done: int, total: int) -> None:
 
 
 def run_dataset_import(import_id: Any) -> str:
-    """Run a queued import (the worker's side); safe to run again: imported conversations are skipped.
+    """Run a queued import (the worker's side); safe to run again: a retry resumes after the chunks already in.
+
+    A cancelled import stops at the next chunk and its partial rows are removed; a bad file ends ``failed``
+    with the reason. Any other error propagates (the task retries, then :func:`fail_dataset_import`).
 
     Returns:
-        The final status (``done``, ``failed``) or ``missing``.
+        The final status (``done``, ``failed``, ``cancelled``) or ``missing``.
     """
-    from django.utils import timezone
-
     from parley.intelligence.datasets import DatasetError
     from parley.intelligence.importer import run_import
-    from parley.intelligence.models import DatasetImport, ImportStatus
+    from parley.intelligence.jobs import JobCancelled
+    from parley.intelligence.models import ACTIVE_STATUSES, DatasetImport, ImportStatus
 
     record = DatasetImport.objects.select_related("tenant").filter(pk=import_id).first()
     if record is None:
         return "missing"
-    if record.status in (ImportStatus.DONE, ImportStatus.FAILED):
+    if record.status == ImportStatus.CANCELLED:
+        _discard_import(record.pk)
+        return str(ImportStatus.CANCELLED)
+    if record.status not in ACTIVE_STATUSES:
         return str(record.status)
+    if not DatasetImport.objects.filter(pk=record.pk, status__in=ACTIVE_STATUSES).update(status=ImportStatus.RUNNING):
+        return run_dataset_import(import_id)  # cancelled in between: clean up as above
     record.status = ImportStatus.RUNNING
-    record.save(update_fields=["status", "updated_at"])
     options = record.options or {}
     try:
         run_import(
@@ -266,21 +272,139 @@ def run_dataset_import(import_id: Any) -> str:
             progress=False,
             record=record,
             on_progress=lambda done, total: note_import_progress(import_id=record.pk, done=done, total=total),
+            checkpoint=lambda: _check_not_cancelled(DatasetImport, record.pk),
         )
+    except JobCancelled:
+        _discard_import(record.pk)
+        return str(ImportStatus.CANCELLED)
     except (DatasetError, DomainError) as exc:
-        record.status = ImportStatus.FAILED
-        record.error = str(getattr(exc, "message", None) or exc)[:2000]
-        record.finished_at = timezone.now()
-        record.save(update_fields=["status", "error", "finished_at", "updated_at"])
-        return str(record.status)
+        return fail_dataset_import(import_id=record.pk, reason=str(getattr(exc, "message", None) or exc))
     return str(ImportStatus.DONE)
+
+
+def _check_not_cancelled(model: Any, pk: Any) -> None:
+    """A job's checkpoint: stop (raise ``JobCancelled``) once its row says ``cancelled``."""
+    from parley.intelligence.jobs import JobCancelled
+    from parley.intelligence.models import ImportStatus
+
+    if model.objects.filter(pk=pk, status=ImportStatus.CANCELLED).exists():
+        raise JobCancelled(str(pk))
+
+
+def _discard_import(import_id: Any) -> int:
+    """Remove what a cancelled or failed import wrote (idempotent), and mark it stopped.
+
+    Deletes the conversations tagged with the import (their messages go with them), then the customers
+    the import created that are left without any conversation. Returns how many conversations went.
+    """
+    from django.utils import timezone
+
+    from parley.conversations.models import Conversation
+    from parley.customers.models import Customer, CustomerIdentity
+    from parley.intelligence.models import DatasetImport
+
+    with transaction.atomic():
+        record = DatasetImport.objects.select_for_update().filter(pk=import_id).first()
+        if record is None:
+            return 0
+        tagged = Conversation.objects.filter(tenant_id=record.tenant_id, source=record.format[:20])
+        tagged = tagged.filter(metadata__dataset_import=str(record.pk))
+        customer_ids = set(tagged.values_list("customer_id", flat=True))
+        removed = tagged.count()
+        tagged.delete()
+        known_elsewhere = CustomerIdentity.objects.filter(customer_id__in=customer_ids).exclude(channel_type="import")
+        Customer.objects.filter(pk__in=customer_ids, conversations__isnull=True).exclude(
+            pk__in=known_elsewhere.values("customer_id")
+        ).delete()
+        record.conversations_created = record.conversations_skipped = record.messages_created = 0
+        record.progress_done = 0
+        if record.finished_at is None:
+            record.finished_at = timezone.now()
+        record.save(
+            update_fields=[
+                "conversations_created",
+                "conversations_skipped",
+                "messages_created",
+                "progress_done",
+                "finished_at",
+                "updated_at",
+            ]
+        )
+    return removed
+
+
+def fail_dataset_import(*, import_id: Any, reason: str) -> str:
+    """End a queued or running import ``failed`` with ``reason``, removing what it had imported so far.
+
+    Called for a bad file, and by the task when it fails for good (retries exhausted or an error that a
+    retry cannot fix). A cancelled import is cleaned up instead; a finished one is left alone.
+
+    Returns:
+        The import's status afterwards (``failed``, ``cancelled``, ``done``) or ``missing``.
+    """
+    from django.utils import timezone
+
+    from parley.intelligence.models import ACTIVE_STATUSES, DatasetImport, ImportStatus
+
+    with transaction.atomic():
+        record = DatasetImport.objects.select_for_update().filter(pk=import_id).first()
+        if record is None:
+            return "missing"
+        if record.status in ACTIVE_STATUSES:
+            record.status = ImportStatus.FAILED
+            record.error = reason[:2000]
+            record.finished_at = timezone.now()
+            record.save(update_fields=["status", "error", "finished_at", "updated_at"])
+        status = str(record.status)
+    if status in (ImportStatus.FAILED, ImportStatus.CANCELLED):
+        _discard_import(import_id)
+    return status
+
+
+def cancel_dataset_import(*, record: Any, actor: str) -> Any:
+    """Cancel a queued or running import: the worker stops at its next chunk and removes the partial rows.
+
+    A queued import is stopped at once (``finished_at`` set); a running one keeps ``finished_at`` empty
+    until the worker has cleaned up.
+
+    Raises:
+        DomainError: 409 when the import has already finished (done, failed or cancelled).
+    """
+    from django.utils import timezone
+
+    from parley.audit.actions import record_audit_event
+    from parley.intelligence.models import ACTIVE_STATUSES, DatasetImport, ImportStatus
+
+    with transaction.atomic():
+        locked = DatasetImport.objects.select_for_update().get(pk=record.pk)
+        if locked.status not in ACTIVE_STATUSES:
+            raise DomainError(
+                f"the import is already {locked.status}; only a queued or running import can be cancelled",
+                code=ErrorCode.CONFLICT,
+                status_code=409,
+            )
+        was = locked.status
+        locked.status = ImportStatus.CANCELLED
+        locked.error = f"Cancelled by {actor}"[:2000]
+        if was == ImportStatus.QUEUED:
+            locked.finished_at = timezone.now()
+        locked.save(update_fields=["status", "error", "finished_at", "updated_at"])
+        record_audit_event(
+            action="intelligence.dataset_import_cancelled",
+            actor=actor,
+            tenant=locked.tenant,
+            target=locked,
+            data={"was": str(was), "progress_done": locked.progress_done},
+        )
+    return locked
 
 
 def queue_training(*, tenant: Any, kind: str, dataset_import: Any, actor: str, limit: int | None = None) -> Any:
     """Queue training a ``kind`` model on one of the tenant's finished dataset imports (its labels).
 
     Raises:
-        DomainError: 400 when the import is not finished or the kind is unknown.
+        DomainError: 400 when the import is not finished, the kind is unknown, or the import's data
+            quality report shows it cannot train that kind (no labels, a single label, no sentiment labels).
     """
     from parley.audit.actions import record_audit_event
     from parley.intelligence.models import ImportStatus, TrainingJob
@@ -289,6 +413,9 @@ def queue_training(*, tenant: Any, kind: str, dataset_import: Any, actor: str, l
         raise DomainError("kind must be intent or sentiment", code=ErrorCode.INVALID, status_code=400)
     if dataset_import.status != ImportStatus.DONE or not dataset_import.upload:
         raise DomainError("train on an uploaded dataset import that has finished", code=ErrorCode.INVALID, status_code=400)
+    problem = trainability_problem(kind, dataset_import.quality)
+    if problem:
+        raise DomainError(problem, code=ErrorCode.INVALID, status_code=400)
     with transaction.atomic():
         job = TrainingJob.objects.create(
             tenant=tenant,
@@ -310,6 +437,30 @@ def queue_training(*, tenant: Any, kind: str, dataset_import: Any, actor: str, l
     return job
 
 
+def trainability_problem(kind: str, quality: Any) -> str:
+    """Why an import with this data quality report cannot train a ``kind`` model ("" when it may).
+
+    Only what the report shows for sure: without a report (or its label counts) the worker finds out,
+    and the job ends ``failed`` with the reason.
+    """
+    labels = quality.get("labels") if isinstance(quality, dict) else None
+    if not isinstance(labels, dict) or not isinstance(labels.get("balance"), dict):
+        return ""
+    balance: dict[str, Any] = labels["balance"]
+    if kind == "intent":
+        if not balance:
+            return "this dataset has no labels: an intent model needs texts labelled with at least two intents"
+        if len(balance) < 2:
+            only = next(iter(balance))
+            return f"this dataset has a single label ({only!r}): an intent model needs at least two intents"
+    if kind == "sentiment":
+        from parley.intelligence.sentiment import LABELS
+
+        if not set(balance) & set(LABELS):
+            return f"this dataset has no sentiment labels: a sentiment model needs texts labelled {', '.join(LABELS)}"
+    return ""
+
+
 def _enqueue_training(job_id: str) -> None:
     from parley.intelligence.tasks import run_training
 
@@ -319,42 +470,151 @@ def _enqueue_training(job_id: str) -> None:
 def run_training_job(job_id: Any) -> str:
     """Train the queued job's model and register it for the tenant (the worker's side).
 
+    Checks for a cancel between training steps (after loading, during embedding, per grid point). The
+    version is registered and the job marked ``done`` in one transaction, under a lock on the job, so a
+    retry never registers a second version and a job cancelled at the last moment registers none.
+    Data that cannot train the model ends ``failed`` with the reason; other errors propagate (the task
+    retries, then :func:`fail_training_job`).
+
     Returns:
-        ``done``, ``failed`` (with the reason stored), or ``missing``.
+        ``done``, ``failed`` (with the reason stored), ``cancelled`` or ``missing``.
     """
     import tempfile
 
     from django.utils import timezone
 
     from parley.intelligence.datasets import DatasetError
-    from parley.intelligence.models import ImportStatus, TrainingJob
+    from parley.intelligence.jobs import JobCancelled, throttled
+    from parley.intelligence.models import ACTIVE_STATUSES, ImportStatus, TrainingJob
     from parley.intelligence.training import TrainingError, train_intent, train_sentiment
 
     job = TrainingJob.objects.select_related("tenant", "dataset_import").filter(pk=job_id).first()
     if job is None:
         return "missing"
-    if job.status in (ImportStatus.DONE, ImportStatus.FAILED):
+    if job.status == ImportStatus.CANCELLED:
+        return _finish_cancelled_training(job.pk)
+    if job.status not in ACTIVE_STATUSES:
         return str(job.status)
-    job.status, job.started_at = ImportStatus.RUNNING, timezone.now()
-    job.save(update_fields=["status", "started_at", "updated_at"])
+    if not TrainingJob.objects.filter(pk=job.pk, status__in=ACTIVE_STATUSES).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now()
+    ):
+        return run_training_job(job_id)  # cancelled in between
     source = job.dataset_import
+    checkpoint = throttled(lambda: _check_not_cancelled(TrainingJob, job.pk))
     try:
         path = _dataset_path(source)
         with tempfile.TemporaryDirectory(prefix="parley-training-") as out:
             if job.kind == "intent":
-                result = train_intent(source.format, path, out, progress=False, limit=(job.options or {}).get("limit"))
+                result = train_intent(
+                    source.format,
+                    path,
+                    out,
+                    progress=False,
+                    limit=(job.options or {}).get("limit"),
+                    checkpoint=checkpoint,
+                )
             else:
-                result = train_sentiment([(source.format, path)], out, progress=False)
-            version = register_model_version(directory=out, tenant=job.tenant)
+                result = train_sentiment([(source.format, path)], out, progress=False, checkpoint=checkpoint)
+            with transaction.atomic():
+                locked = TrainingJob.objects.select_for_update().get(pk=job.pk)
+                if locked.status == ImportStatus.CANCELLED:
+                    raise JobCancelled(str(job.pk))
+                if locked.status != ImportStatus.RUNNING:
+                    return str(locked.status)
+                version = register_model_version(directory=out, tenant=job.tenant)
+                locked.status, locked.finished_at, locked.model_version = ImportStatus.DONE, timezone.now(), version
+                locked.summary = _jsonable({k: v for k, v in result.summary().items() if k != "out"})
+                locked.save(update_fields=["status", "finished_at", "model_version", "summary", "updated_at"])
+    except JobCancelled:
+        return _finish_cancelled_training(job.pk)
     except (DatasetError, TrainingError, DomainError) as exc:
-        job.status, job.finished_at = ImportStatus.FAILED, timezone.now()
-        job.error = str(getattr(exc, "message", None) or exc)[:2000]
-        job.save(update_fields=["status", "error", "finished_at", "updated_at"])
-        return str(job.status)
-    job.status, job.finished_at, job.model_version = ImportStatus.DONE, timezone.now(), version
-    job.summary = _jsonable({k: v for k, v in result.summary().items() if k != "out"})
-    job.save(update_fields=["status", "finished_at", "model_version", "summary", "updated_at"])
-    return str(job.status)
+        return fail_training_job(job_id=job.pk, reason=str(getattr(exc, "message", None) or exc))
+    return str(ImportStatus.DONE)
+
+
+def _finish_cancelled_training(job_id: Any) -> str:
+    """The worker has stopped a cancelled job (nothing was registered): record when."""
+    from django.utils import timezone
+
+    from parley.intelligence.models import ImportStatus, TrainingJob
+
+    TrainingJob.objects.filter(pk=job_id, status=ImportStatus.CANCELLED, finished_at__isnull=True).update(
+        finished_at=timezone.now(), updated_at=timezone.now()
+    )
+    return str(ImportStatus.CANCELLED)
+
+
+def fail_training_job(*, job_id: Any, reason: str) -> str:
+    """End a queued or running training job ``failed`` with ``reason`` (also when its task fails for good).
+
+    Returns:
+        The job's status afterwards, or ``missing``.
+    """
+    from django.utils import timezone
+
+    from parley.intelligence.models import ACTIVE_STATUSES, ImportStatus, TrainingJob
+
+    with transaction.atomic():
+        job = TrainingJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None:
+            return "missing"
+        if job.status in ACTIVE_STATUSES:
+            job.status, job.finished_at, job.error = ImportStatus.FAILED, timezone.now(), reason[:2000]
+            job.save(update_fields=["status", "error", "finished_at", "updated_at"])
+        status = str(job.status)
+    if status == ImportStatus.CANCELLED:
+        _finish_cancelled_training(job_id)
+    return status
+
+
+def cancel_training_job(*, job: Any, actor: str) -> Any:
+    """Cancel a queued or running training job: the worker stops at its next step and registers nothing.
+
+    Raises:
+        DomainError: 409 when the job has already finished (done, failed or cancelled).
+    """
+    from django.utils import timezone
+
+    from parley.audit.actions import record_audit_event
+    from parley.intelligence.models import ACTIVE_STATUSES, ImportStatus, TrainingJob
+
+    with transaction.atomic():
+        locked = TrainingJob.objects.select_for_update().get(pk=job.pk)
+        if locked.status not in ACTIVE_STATUSES:
+            raise DomainError(
+                f"the training job is already {locked.status}; only a queued or running job can be cancelled",
+                code=ErrorCode.CONFLICT,
+                status_code=409,
+            )
+        was = locked.status
+        locked.status = ImportStatus.CANCELLED
+        locked.error = f"Cancelled by {actor}"[:2000]
+        if was == ImportStatus.QUEUED:
+            locked.finished_at = timezone.now()
+        locked.save(update_fields=["status", "error", "finished_at", "updated_at"])
+        record_audit_event(
+            action="intelligence.training_cancelled",
+            actor=actor,
+            tenant=locked.tenant,
+            target=locked,
+            data={"was": str(was), "kind": locked.kind},
+        )
+    return locked
+
+
+def fail_job_for_good(*, kind: str, job_id: Any, exc: BaseException, attempts: int) -> str:
+    """A job's task failed for good (retries exhausted, or an error a retry cannot fix): end its row ``failed``.
+
+    ``kind`` is ``dataset_import`` or ``training``.
+    The reason names the error and the attempts, so the dashboard can show it.
+    """
+    detail = f"{type(exc).__name__}: {exc}".strip()
+    tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+    if kind == "dataset_import":
+        reason = f"The import stopped on an unexpected error after {tries} ({detail}); nothing of it was kept."
+        return fail_dataset_import(import_id=job_id, reason=reason)
+    reason = f"Training stopped on an unexpected error after {tries} ({detail})."
+    return fail_training_job(job_id=job_id, reason=reason)
 
 
 def _jsonable(value: Any) -> Any:

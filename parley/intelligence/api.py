@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -164,6 +166,14 @@ class DatasetImportViewSet(
         )
         return Response(DatasetImportSerializer(record).data, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(request=None, responses={200: DatasetImportSerializer, 409: dict})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Cancel a queued or running import (409 once finished). The worker stops at its next chunk and removes
+        what it had imported; ``finished_at`` is set once that is done."""
+        record = actions.cancel_dataset_import(record=self.get_object(), actor=auth_context(request).actor_label)
+        return Response(DatasetImportSerializer(record).data)
+
 
 class TrainingJobViewSet(
     TenantScopedMixin,
@@ -178,6 +188,24 @@ class TrainingJobViewSet(
     pagination_class = DefaultPagination
     read_roles = ANALYSTS
     write_roles = ANALYSTS
+
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset = super().get_queryset()
+        wanted = self.request.query_params.get("dataset_import") if self.action == "list" else None
+        if wanted:
+            try:
+                queryset = queryset.filter(dataset_import_id=uuid.UUID(wanted))
+            except ValueError:
+                raise DomainError("dataset_import must be a dataset import id", code=ErrorCode.INVALID, status_code=400) from None
+        return queryset
+
+    @extend_schema(
+        parameters=[OpenApiParameter("dataset_import", OpenApiTypes.UUID, description="Only the jobs trained on this import")],
+        responses={200: TrainingJobSerializer(many=True)},
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Newest first, paged (``?page=``, ``?page_size=``); ``?dataset_import=<id>``: the jobs of one import."""
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=TrainingJobCreateSerializer, responses={202: TrainingJobSerializer})
     def create(self, request: Request) -> Response:
@@ -196,3 +224,11 @@ class TrainingJobViewSet(
             limit=values.get("limit"),
         )
         return Response(TrainingJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: TrainingJobSerializer, 409: dict})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Cancel a queued or running training job (409 once finished); the worker stops at its next step and
+        registers no model version."""
+        job = actions.cancel_training_job(job=self.get_object(), actor=auth_context(request).actor_label)
+        return Response(TrainingJobSerializer(job).data)

@@ -1,7 +1,10 @@
 """Import a dataset as tenant conversations (called through :func:`parley.intelligence.actions.import_dataset`).
 
 Bulk inserts in chunks; idempotent on (tenant, source, conversation external id): a dialogue already
-imported is skipped. Dataset labels (intent, acts, slots, sentiment, ...) are kept in each message's
+imported is skipped. A queued import (a ``DatasetImport`` row run by a worker) tags its conversations with
+the import's id (``metadata["dataset_import"]``), adds each chunk's counts to the row in the chunk's own
+transaction (so a retry resumes where the last attempt stopped, without counting anything twice), and calls
+a cancellation checkpoint between chunks. Dataset labels (intent, acts, slots, sentiment, ...) are kept in each message's
 ``metadata["labels"]``; original timestamps are kept when the dataset has them, otherwise messages get
 one-second steps from the import time (``conversation.metadata["synthetic_timestamps"]``).
 """
@@ -16,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from parley.intelligence.datasets import Dialogue, load
+from parley.intelligence.jobs import Checkpoint, JobCancelled
 
 CHUNK = 300
 
@@ -82,20 +87,33 @@ def _customers(tenant: Any, format: str, dialogues: list[Dialogue]) -> tuple[dic
 
 
 def _import_chunk(
-    tenant: Any, channel: Any, format: str, dialogues: list[Dialogue], started: datetime, mask: bool = False
+    tenant: Any,
+    channel: Any,
+    format: str,
+    dialogues: list[Dialogue],
+    started: datetime,
+    mask: bool = False,
+    import_id: str | None = None,
 ) -> tuple[int, int, int, int]:
+    """Import one chunk; returns (conversations created, skipped, messages created, customers created).
+
+    With ``import_id``, conversations that an earlier attempt of the same import created are neither
+    created again nor counted as skipped (that attempt counted them already).
+    """
     from parley.conversations.models import Conversation, ConversationStatus, DeliveryStatus, Direction, Message, SenderType
     from parley.intelligence.language import detect_language
     from parley.intelligence.preprocessing import preprocess
 
-    known = set(
+    found = dict(
         Conversation.objects.filter(tenant=tenant, source=format, external_id__in=[d.id for d in dialogues]).values_list(
-            "external_id", flat=True
+            "external_id", "metadata__dataset_import"
         )
     )
+    known = set(found)
+    resumed = sum(1 for d in dialogues if import_id is not None and found.get(d.id) == import_id)
     fresh = [d for d in dialogues if d.id not in known and d.turns]
     if not fresh:
-        return 0, len(dialogues), 0, 0
+        return 0, len(dialogues) - resumed, 0, 0
     customer_ids, customers_created = _customers(tenant, format, fresh)
     conversations: list[Any] = []
     messages: list[Any] = []
@@ -126,7 +144,12 @@ def _import_chunk(
             first_response_at=first_response,
             resolved_at=stamps[-1],
             message_count=len(dialogue.turns),
-            metadata={"dataset": format, "synthetic_timestamps": synthetic, **_jsonable(dialogue.meta)},
+            metadata={
+                "dataset": format,
+                "synthetic_timestamps": synthetic,
+                **_jsonable(dialogue.meta),
+                **({"dataset_import": import_id} if import_id else {}),
+            },
         )
         conversations.append(conversation)
         for index, (turn, stamp) in enumerate(zip(dialogue.turns, stamps, strict=True)):
@@ -160,7 +183,7 @@ def _import_chunk(
         conversation.created_at = firsts[id(conversation)]
     Conversation.objects.bulk_update(conversations, ["created_at"])
     Message.objects.bulk_update(messages, ["created_at"], batch_size=1000)
-    return len(conversations), len(dialogues) - len(fresh), len(messages), customers_created
+    return len(conversations), len(dialogues) - len(fresh) - resumed, len(messages), customers_created
 
 
 def _jsonable(value: Any) -> Any:
@@ -183,18 +206,27 @@ def run_import(
     mask_pii: bool = False,
     record: Any = None,
     on_progress: Callable[[int, int], None] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> ImportReport:
     """See :func:`parley.intelligence.actions.import_dataset`; ``record`` is an existing (queued)
-    DatasetImport to fill in instead of creating one, ``on_progress(done, total)`` is called per chunk."""
+    DatasetImport to fill in instead of creating one, ``on_progress(done, total)`` is called per chunk,
+    ``checkpoint()`` before each chunk (it raises :class:`~parley.intelligence.jobs.JobCancelled` to stop).
+
+    With ``record``, each chunk's counts are added to the row in the chunk's transaction, and the row is
+    marked ``done`` only if it was not cancelled meanwhile (checked under a row lock).
+    """
     from parley.intelligence.models import DatasetImport, ImportStatus
     from parley.intelligence.quality import quality_report
 
+    check: Checkpoint = checkpoint or (lambda: None)
     clock = time.perf_counter()
     result = load(format, path)
     quality = quality_report(result)
     dialogues = result.as_dialogues()
     if limit is not None:
         dialogues = dialogues[:limit]
+    check()
+    import_id = str(record.pk) if record is not None else None
     channel = _import_channel(tenant, format)
     if on_progress is not None:
         on_progress(0, len(dialogues))
@@ -207,8 +239,17 @@ def run_import(
         bar = tqdm(total=len(dialogues), desc=f"importing {format}", unit="conv")
     for start in range(0, len(dialogues), CHUNK):
         chunk = dialogues[start : start + CHUNK]
+        check()
         with transaction.atomic():
-            c, s, m, cu = _import_chunk(tenant, channel, format, chunk, started + timedelta(minutes=start), mask_pii)
+            c, s, m, cu = _import_chunk(
+                tenant, channel, format, chunk, started + timedelta(minutes=start), mask_pii, import_id=import_id
+            )
+            if record is not None:
+                DatasetImport.objects.filter(pk=record.pk).update(
+                    conversations_created=F("conversations_created") + c,
+                    conversations_skipped=F("conversations_skipped") + s,
+                    messages_created=F("messages_created") + m,
+                )
         created, skipped, messages, customers = created + c, skipped + s, messages + m, customers + cu
         if bar is not None:
             bar.update(len(chunk))
@@ -225,12 +266,18 @@ def run_import(
     if record is None:
         record = DatasetImport.objects.create(tenant=tenant, format=format, path=str(path), **outcome)
     else:
-        for name, value in outcome.items():
-            setattr(record, name, value)
-        record.status = ImportStatus.DONE
-        record.progress_done = record.progress_total = len(dialogues)
-        record.finished_at = timezone.now()
-        record.save(update_fields=[*outcome, "status", "progress_done", "progress_total", "finished_at", "updated_at"])
+        with transaction.atomic():
+            locked = DatasetImport.objects.select_for_update().get(pk=record.pk)
+            if locked.status == ImportStatus.CANCELLED:
+                raise JobCancelled(import_id)
+            # the counts were added chunk by chunk (over every attempt); keep the row's totals
+            created, skipped, messages = locked.conversations_created, locked.conversations_skipped, locked.messages_created
+            locked.quality = quality
+            locked.status = ImportStatus.DONE
+            locked.progress_done = locked.progress_total = len(dialogues)
+            locked.finished_at = timezone.now()
+            locked.save(update_fields=["quality", "status", "progress_done", "progress_total", "finished_at", "updated_at"])
+        record = locked
     return ImportReport(
         import_id=str(record.id),
         format=format,

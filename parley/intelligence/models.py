@@ -70,6 +70,11 @@ class ImportStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+#: A job in one of these states can still change; the others are final.
+ACTIVE_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 
 
 def _dataset_upload_path(instance: DatasetImport, filename: str) -> str:
@@ -92,7 +97,9 @@ class DatasetImport(TenantScopedModel):
     progress_total = models.PositiveIntegerField(default=0, help_text="Conversations in the file (0 until read)")
     error = models.TextField(blank=True)
     created_by = models.CharField(max_length=200, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the job stopped: done, failed, or cancelled and its partial rows removed"
+    )
     conversations_created = models.PositiveIntegerField(default=0)
     conversations_skipped = models.PositiveIntegerField(default=0)
     messages_created = models.PositiveIntegerField(default=0)
@@ -117,7 +124,9 @@ class TrainingJob(TenantScopedModel):
     error = models.TextField(blank=True)
     created_by = models.CharField(max_length=200, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the job stopped: done, failed, or cancelled and cleaned up"
+    )
     model_version = models.ForeignKey(ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     summary = models.JSONField(default=dict, blank=True, help_text="The training's summary line (metrics, seconds)")
 

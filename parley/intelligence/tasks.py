@@ -1,10 +1,52 @@
-"""Background analysis of stored messages (e.g. after a dataset import), on the ``analytics`` queue."""
+"""Background work of the intelligence app: analysis of stored messages, dataset imports, training jobs."""
 
 from __future__ import annotations
 
+import zipfile
 from typing import Any
 
 from parley.config.celery import ParleyTask, app
+
+#: Errors a retry of the same job cannot fix (a bug or bad data meets the same code again): the job ends
+#: ``failed`` at once instead of after minutes of backoff. Lost connections and the like are still retried.
+NON_RETRYABLE: tuple[type[BaseException], ...] = (
+    ArithmeticError,
+    AssertionError,
+    AttributeError,
+    LookupError,
+    MemoryError,
+    NotImplementedError,
+    TypeError,
+    ValueError,  # includes UnicodeError and JSON decode errors
+    zipfile.BadZipFile,
+    FileNotFoundError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+)
+
+
+class JobTask(ParleyTask):
+    """A task that runs one DatasetImport or TrainingJob row (its id is the first argument).
+
+    Retried like every ParleyTask (the job's actions resume without redoing finished work); when it
+    fails for good, it is dead-lettered as usual and its row ends ``failed`` with a readable reason, so
+    no job stays ``running`` forever. ``job_kind`` is ``dataset_import`` or ``training``.
+    """
+
+    job_kind = ""
+    dont_autoretry_for = NON_RETRYABLE
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        try:
+            super().on_failure(exc, task_id, args, kwargs, einfo)
+        finally:
+            from parley.intelligence.actions import fail_job_for_good
+
+            job_id = (list(args or []) or [None])[0] or next(iter((kwargs or {}).values()), None)
+            if job_id is not None:
+                attempts = int(getattr(self.request, "retries", 0) or 0) + 1
+                fail_job_for_good(kind=self.job_kind, job_id=job_id, exc=exc, attempts=attempts)
 
 
 @app.task(base=ParleyTask, name="parley.intelligence.analyse_messages", queue="analytics")
@@ -31,17 +73,18 @@ def enqueue_analysis(message_ids: list[Any], *, chunk: int = 500) -> None:
         analyse_messages.delay(ids[start : start + chunk])
 
 
-@app.task(base=ParleyTask, name="parley.intelligence.run_dataset_import", queue="default")
+@app.task(base=JobTask, job_kind="dataset_import", name="parley.intelligence.run_dataset_import", queue="default")
 def run_dataset_import(import_id: str) -> str:
-    """Import an uploaded dataset (queued through the API); a bad file ends ``failed`` with the reason."""
+    """Import an uploaded dataset (queued through the API); a bad file, or an error that outlives the
+    retries, ends ``failed`` with the reason; a cancelled import stops and its partial rows are removed."""
     from parley.intelligence.actions import run_dataset_import as run
 
     return run(import_id)
 
 
-@app.task(base=ParleyTask, name="parley.intelligence.run_training", queue="default")
+@app.task(base=JobTask, job_kind="training", name="parley.intelligence.run_training", queue="default")
 def run_training(job_id: str) -> str:
-    """Train a model queued through the API and register it for the tenant."""
+    """Train a model queued through the API and register it for the tenant (failed / cancelled like imports)."""
     from parley.intelligence.actions import run_training_job
 
     return run_training_job(job_id)

@@ -29,6 +29,7 @@ from parley.intelligence.intent import (
     calibrate_threshold_for_oos_recall,
     decide,
 )
+from parley.intelligence.jobs import Checkpoint
 from parley.intelligence.preprocessing import stratified_split
 
 SEED = 13
@@ -96,10 +97,18 @@ def _grid(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(keys, values, strict=True)) for values in product(*(grid[k] for k in keys))]
 
 
-def _embed(texts: list[str], progress: Callable[[int], None] | None) -> np.ndarray:
+def _embed(texts: list[str], progress: Callable[[int], None] | None, checkpoint: Checkpoint | None = None) -> np.ndarray:
     from parley.intelligence.cache import cached_encode
 
-    return cached_encode(texts, progress=progress)
+    if checkpoint is None:
+        return cached_encode(texts, progress=progress)
+
+    def step(done: int) -> None:
+        if progress is not None:
+            progress(done)
+        checkpoint()
+
+    return cached_encode(texts, progress=step)
 
 
 def _progress_bar(total: int, desc: str, enabled: bool) -> tuple[Any, Callable[[int], None] | None]:
@@ -130,6 +139,7 @@ def train_intent(
     finetune_options: dict[str, Any] | None = None,
     oos_folds: int = 5,
     min_oos_recall: float = DEFAULT_MIN_OOS_RECALL,
+    checkpoint: Checkpoint | None = None,
 ) -> TrainResult:
     """Train an intent model on ``path`` and write it to ``out`` (a directory ``parley evaluate --model`` accepts).
 
@@ -148,7 +158,10 @@ def train_intent(
             chosen head is refitted on all of it (see :func:`calibrate_oos_out_of_fold`); ``1`` keeps the old
             rule (threshold calibrated on the tuning split, head fitted on train only).
         min_oos_recall: the out-of-fold out-of-scope recall the threshold must reach.
+        checkpoint: called between steps (after loading, per embedding batch, per grid point); a queued
+            job's checkpoint raises :class:`~parley.intelligence.jobs.JobCancelled` to stop training.
     """
+    check: Checkpoint = checkpoint or (lambda: None)
     started = time.perf_counter()
     result = load(format, path)
     records = [r for r in result.as_texts() if r.label]
@@ -158,6 +171,7 @@ def train_intent(
     if len({r.label for r in records}) < 2:
         raise TrainingError("an intent model needs at least two labels")
     splits = make_splits(records, seed=seed)
+    check()
     out_dir = Path(out)
     if algorithm == "finetuned":
         from parley.intelligence.finetune import train_finetuned_intent
@@ -169,9 +183,10 @@ def train_intent(
         raise TrainingError(f"unknown intent algorithm {algorithm!r} (fast or finetuned)")
     all_texts = [r.text for r in splits.train + splits.tune + splits.report]
     bar, tick = _progress_bar(len(all_texts), "embedding", progress)
-    embedded = _embed(all_texts, tick)
+    embedded = _embed(all_texts, tick, checkpoint)
     if bar is not None:
         bar.close()
+    check()
     n_train, n_tune = len(splits.train), len(splits.tune)
     x_train, x_tune, x_report = embedded[:n_train], embedded[n_train : n_train + n_tune], embedded[n_train + n_tune :]
     y_train = [r.label or "" for r in splits.train]
@@ -197,6 +212,7 @@ def train_intent(
 
         iterator = tqdm(candidates, desc="grid search", unit="point")
     for params in iterator:
+        check()
         key = (float(params["c"]), float(params.get("tfidf_weight", 0.0)))
         if key not in heads:
             head = LinearHead.fit(x_train, y_train, c=key[0], texts=t_train, tfidf_weight=key[1], seed=seed)
@@ -227,6 +243,7 @@ def train_intent(
     else:
         assert best is not None
         _, params, model = best
+    check()
     if out_of_fold:
         pool_x = np.vstack([x_train, x_tune])
         pool_y, pool_t = y_train + y_tune, t_train + t_tune
@@ -366,6 +383,7 @@ def train_sentiment(
     eval_format: str | None = None,
     limits: dict[str, int] | None = None,
     folds: int = 5,
+    checkpoint: Checkpoint | None = None,
 ) -> TrainResult:
     """Train the sentiment head on one or more labelled sources (negative / neutral / positive).
 
@@ -374,7 +392,8 @@ def train_sentiment(
     ``folds``-fold cross-validation over the pooled train + tuning splits, then the chosen settings are
     refitted on them (``folds=1``: fit on train, score on the tuning splits); the report uses the held-back split
     of ``eval_format`` (default: the last source), and VADER is measured on the same texts.
-    ``limits`` caps a source (format → number of texts, a seeded sample) for quick runs.
+    ``limits`` caps a source (format → number of texts, a seeded sample) for quick runs; ``checkpoint``
+    is called between steps (see :func:`train_intent`).
     """
     from sklearn.metrics import f1_score, recall_score
 
@@ -403,11 +422,14 @@ def train_sentiment(
             train += [records[i] for i in split.test]
     if not train or not report:
         raise TrainingError("no labelled sentiment texts (need negative / neutral / positive labels)")
+    check: Checkpoint = checkpoint or (lambda: None)
+    check()
     texts = [r.text for r in train + tune + report]
     bar, tick = _progress_bar(len(texts), "embedding", progress)
-    embedded = _embed(texts, tick)
+    embedded = _embed(texts, tick, checkpoint)
     if bar is not None:
         bar.close()
+    check()
     n_train, n_tune = len(train), len(tune)
     x_train, x_tune, x_report = embedded[:n_train], embedded[n_train : n_train + n_tune], embedded[n_train + n_tune :]
     y_train, y_tune = [r.label or "" for r in train], [r.label or "" for r in tune]
@@ -427,6 +449,7 @@ def train_sentiment(
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
         fold_indices = list(splitter.split(np.zeros(len(pool_y)), pool_y))
     for params in candidates:
+        check()
         if folds > 1:
             scores = []
             for fit_idx, score_idx in fold_indices:

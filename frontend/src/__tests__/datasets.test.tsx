@@ -12,10 +12,13 @@ import Datasets, {
   formatElapsed,
   importsCsvRows,
   jobElapsed,
+  isStopping,
   labelBalanceOption,
+  pagedRows,
   QualityReport,
   qualityOf,
   type TrainingJob,
+  upsertPaged,
 } from "../pages/Datasets";
 import Models from "../pages/Models";
 
@@ -164,6 +167,32 @@ describe("dataset helpers", () => {
     };
     expect(option.yAxis.data).toEqual(["big", "mid"]);
     expect(option.series[0]?.data).toEqual([9, 4]);
+  });
+});
+
+describe("paged lists and cancelled jobs", () => {
+  it("merges loaded pages without repeats, puts new rows on top and knows a stopping job", () => {
+    const a = importRecord({ id: "a" });
+    const b = importRecord({ id: "b" });
+    const c = importRecord({ id: "c" });
+    const data = {
+      pages: [
+        { count: 3, next: "/api/v1/dataset-imports/?page=2", previous: null, results: [a, b] },
+        { count: 3, next: null, previous: "x", results: [b, c] },
+      ],
+      pageParams: [1, 2],
+    };
+    expect(pagedRows(data).map((r) => r.id)).toEqual(["a", "b", "c"]);
+    const added = upsertPaged(data, importRecord({ id: "d" }));
+    expect(pagedRows(added).map((r) => r.id)).toEqual(["d", "a", "b", "c"]);
+    expect(added.pages[0]?.count).toBe(4);
+    const replaced = upsertPaged(data, importRecord({ id: "c", status: "cancelled" }));
+    expect(pagedRows(replaced).find((r) => r.id === "c")?.status).toBe("cancelled");
+    expect(upsertPaged(undefined, a).pages[0]?.results).toEqual([a]);
+    expect(isStopping({ status: "cancelled", finished_at: null })).toBe(true);
+    expect(isStopping({ status: "cancelled", finished_at: "2026-01-01T10:00:00Z" })).toBe(false);
+    expect(anyActive([{ status: "cancelled", finished_at: null }])).toBe(true);
+    expect(anyActive([{ status: "cancelled", finished_at: "2026-01-01T10:00:00Z" }])).toBe(false);
   });
 });
 
@@ -372,6 +401,106 @@ describe("Datasets page", () => {
     await user.click(screen.getByRole("button", { name: "Train" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("the dataset has no labelled texts");
     expect(calls.find((c) => c.method === "POST")?.body).toEqual({ kind: "sentiment", dataset_import: record.id, limit: 500 });
+  });
+});
+
+describe("Datasets page: paging and cancelling", () => {
+  it("loads more imports on demand, a page at a time", async () => {
+    const rows = [1, 2, 3].map((n) => importRecord({ id: `0000000${n}-0000-0000-0000-000000000000`, path: `/x/file${n}.csv` }));
+    const calls = mockFetch((path, method) => {
+      if (path === "/api/v1/intelligence/dataset-formats/") return { status: 200, body: FORMATS };
+      if (path.startsWith("/api/v1/dataset-imports/") && method === "GET") {
+        const second = path.includes("page=2");
+        return {
+          status: 200,
+          body: { count: 3, next: second ? null : "/api/v1/dataset-imports/?page=2", previous: null, results: second ? rows.slice(2) : rows.slice(0, 2) },
+        };
+      }
+      return undefined;
+    });
+    const user = userEvent.setup();
+    renderAt("/datasets", <Datasets />);
+    const table = await screen.findByRole("table", { name: "Dataset imports" });
+    expect(table).toHaveTextContent("file2.csv");
+    expect(table).not.toHaveTextContent("file3.csv");
+    expect(screen.getByTestId("load-more-imports")).toHaveTextContent("Showing 2 of 3 imports");
+    await user.click(screen.getByRole("button", { name: "Load more imports" }));
+    await waitFor(() => expect(screen.getByRole("table", { name: "Dataset imports" })).toHaveTextContent("file3.csv"));
+    expect(screen.queryByRole("button", { name: "Load more imports" })).toBeNull();
+    const pages = calls.filter((c) => c.path.startsWith("/api/v1/dataset-imports/")).map((c) => new URL(c.path, "http://x").searchParams.get("page"));
+    expect(pages).toEqual(["1", "2"]);
+  });
+
+  it("cancels a running import from the table and shows it stopping until the worker has cleaned up", async () => {
+    const running = importRecord({ status: "running", progress: 0.5, progress_done: 1, progress_total: 2, quality: {}, finished_at: null });
+    let current = running;
+    const calls = mockFetch((path, method) => {
+      if (path === "/api/v1/intelligence/dataset-formats/") return { status: 200, body: FORMATS };
+      if (path === `/api/v1/dataset-imports/${running.id}/cancel/` && method === "POST") {
+        current = { ...running, status: "cancelled", error: "Cancelled by user:ann" };
+        return { status: 200, body: current };
+      }
+      if (path.startsWith("/api/v1/dataset-imports/") && method === "GET") return { status: 200, body: page([current]) };
+      if (path.startsWith("/api/v1/training-jobs/")) return { status: 200, body: page([]) };
+      return undefined;
+    });
+    const user = userEvent.setup();
+    renderAt(`/datasets?import=${running.id}`, <Datasets />);
+    await user.click(await screen.findByRole("button", { name: "Cancel the import of support.csv" }));
+    await waitFor(() => expect(calls.some((c) => c.method === "POST" && c.path.endsWith("/cancel/"))).toBe(true));
+    const table = screen.getByRole("table", { name: "Dataset imports" });
+    await waitFor(() => expect(table).toHaveTextContent("cancelled stopping…"));
+    expect(table).toHaveTextContent("Cancelled by user:ann");
+    expect(screen.getByTestId("import-cancelled")).toHaveTextContent("the worker is stopping");
+    expect(screen.queryByRole("button", { name: /Cancel the import/ })).toBeNull();
+    // the worker has cleaned up: the next poll says so and the page stops polling
+    current = { ...current, finished_at: "2026-01-01T10:00:09Z" };
+    await waitFor(() => expect(screen.getByTestId("import-cancelled")).toHaveTextContent("Cancelled by user:ann; nothing of it was kept."), {
+      timeout: 3000,
+    });
+    expect(screen.queryByText(/stopping…/)).toBeNull();
+  });
+
+  it("shows the server's reason when the import finished before the cancel arrived", async () => {
+    const running = importRecord({ status: "running", progress: 0.5, progress_done: 1, progress_total: 2, quality: {}, finished_at: null });
+    mockFetch((path, method) => {
+      if (path === "/api/v1/intelligence/dataset-formats/") return { status: 200, body: FORMATS };
+      if (path.endsWith("/cancel/") && method === "POST")
+        return { status: 409, body: { detail: "the import is already done; only a queued or running import can be cancelled" } };
+      if (method === "GET") return { status: 200, body: page(path.startsWith("/api/v1/dataset-imports/") ? [running] : []) };
+      return undefined;
+    });
+    const user = userEvent.setup();
+    renderAt(`/datasets?import=${running.id}`, <Datasets />);
+    await user.click(await screen.findByRole("button", { name: "Cancel import" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("the import is already done");
+  });
+
+  it("cancels a running training job and shows the jobs of an import that is not on the loaded page", async () => {
+    const old = importRecord({ id: "99999999-9999-9999-9999-999999999999", path: "/x/old.csv", format: "banking77" });
+    let current = job({ dataset_import: old.id });
+    const calls = mockFetch((path, method) => {
+      if (path === "/api/v1/intelligence/dataset-formats/") return { status: 200, body: FORMATS };
+      if (path === `/api/v1/dataset-imports/${old.id}/`) return { status: 200, body: old };
+      if (path.startsWith("/api/v1/dataset-imports/")) return { status: 200, body: page([importRecord()]) };
+      if (path === `/api/v1/training-jobs/${current.id}/cancel/` && method === "POST") {
+        current = { ...current, status: "cancelled", error: "Cancelled by user:ann", finished_at: new Date().toISOString() };
+        return { status: 200, body: current };
+      }
+      if (path.startsWith("/api/v1/training-jobs/")) return { status: 200, body: page([current]) };
+      return undefined;
+    });
+    const user = userEvent.setup();
+    renderAt(`/datasets?import=${old.id}`, <Datasets />);
+    const detail = await screen.findByTestId("import-detail");
+    expect(detail).toHaveTextContent("old.csv");
+    const card = await within(detail).findByTestId("training-job");
+    const jobsCall = calls.find((c) => c.path.startsWith("/api/v1/training-jobs/"));
+    expect(new URL(jobsCall?.path ?? "", "http://x").searchParams.get("dataset_import")).toBe(old.id);
+    await user.click(within(card).getByRole("button", { name: "Cancel training" }));
+    await waitFor(() => expect(screen.getByTestId("training-job")).toHaveTextContent("Cancelled by user:ann No model version was registered."));
+    expect(within(screen.getByTestId("training-job")).queryByRole("button", { name: "Cancel training" })).toBeNull();
+    expect(calls.filter((c) => c.method === "POST").map((c) => c.path)).toEqual([`/api/v1/training-jobs/${current.id}/cancel/`]);
   });
 });
 

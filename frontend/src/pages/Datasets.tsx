@@ -1,8 +1,9 @@
 /**
  * Datasets: upload a dataset file (or a .zip of a dataset folder) to import it, follow the import's
- * progress, read its data-quality report, and train an intent or sentiment model from a finished one.
+ * progress (or cancel it), read its data-quality report, and train an intent or sentiment model from a
+ * finished one. Both lists are paged by the server; "Load more" fetches the next page.
  */
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type InfiniteData, type QueryClient, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { api, type Page, request, type Schemas, unwrap } from "../api/client";
@@ -20,18 +21,58 @@ type Status = DatasetImport["status"];
 export const importKeys = {
   formats: ["dataset-formats"] as const,
   imports: ["dataset-imports"] as const,
+  importOne: (id: string) => ["dataset-imports", "one", id] as const,
   jobs: ["training-jobs"] as const,
+  jobsOf: (importId: string) => ["training-jobs", importId] as const,
 };
 
-/** Poll every second while something is queued or running; not at all otherwise. */
+/** Poll every second while something is queued, running or being stopped; not at all otherwise. */
 export const POLL_MS = 1000;
+/** Rows per page of each list ("Load more" fetches the next page). */
+export const PAGE_SIZE = 25;
 
 export function isActive(status: Status | string | undefined): boolean {
   return status === "queued" || status === "running";
 }
 
-export function anyActive(rows: { status: Status | string }[] | undefined): boolean {
-  return Boolean(rows?.some((row) => isActive(row.status)));
+/** Cancelled, but the worker has not yet stopped and removed what it wrote. */
+export function isStopping(row: { status: Status | string; finished_at?: string | null }): boolean {
+  return row.status === "cancelled" && !row.finished_at;
+}
+
+export function anyActive(rows: { status: Status | string; finished_at?: string | null }[] | undefined): boolean {
+  return Boolean(rows?.some((row) => isActive(row.status) || isStopping(row)));
+}
+
+/** The rows of every loaded page, newest first, each once (a new row shifts later pages by one). */
+export function pagedRows<T extends { id: string }>(data: InfiniteData<Page<T>> | undefined): T[] {
+  const seen = new Set<string>();
+  const rows: T[] = [];
+  for (const page of data?.pages ?? []) {
+    for (const row of page.results) {
+      if (!seen.has(row.id)) {
+        seen.add(row.id);
+        rows.push(row);
+      }
+    }
+  }
+  return rows;
+}
+
+/** Put `row` in the cached pages: replace it where it is, or add it on top of the first page. */
+export function upsertPaged<T extends { id: string }>(data: InfiniteData<Page<T>> | undefined, row: T): InfiniteData<Page<T>> {
+  const [first, ...rest] = data?.pages ?? [];
+  if (!data || !first) {
+    return { pages: [{ count: 1, next: null, previous: null, results: [row] }], pageParams: [1] };
+  }
+  if (data.pages.some((page) => page.results.some((r) => r.id === row.id))) {
+    return { ...data, pages: data.pages.map((page) => ({ ...page, results: page.results.map((r) => (r.id === row.id ? row : r)) })) };
+  }
+  return { ...data, pages: [{ ...first, count: first.count + 1, results: [row, ...first.results] }, ...rest] };
+}
+
+function nextPage<T>(last: Page<T>, pages: Page<T>[]): number | undefined {
+  return last.next ? pages.length + 1 : undefined;
 }
 
 /** The uploaded file's name (the server stores it under a per-import folder). */
@@ -74,22 +115,96 @@ export function useDatasetFormats() {
   });
 }
 
+/** The imports, newest first, a page at a time (polled while one of the loaded ones is active). */
 export function useDatasetImports() {
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: importKeys.imports,
-    queryFn: async (): Promise<Page<DatasetImport>> =>
-      unwrap(await api.GET("/api/v1/dataset-imports/", { params: { query: { page_size: 100 } } })) as Page<DatasetImport>,
-    refetchInterval: (query) => (anyActive(query.state.data?.results) ? POLL_MS : false),
+    queryFn: async ({ pageParam }): Promise<Page<DatasetImport>> =>
+      unwrap(
+        await api.GET("/api/v1/dataset-imports/", { params: { query: { page: pageParam, page_size: PAGE_SIZE } } }),
+      ) as Page<DatasetImport>,
+    initialPageParam: 1,
+    getNextPageParam: nextPage,
+    refetchInterval: (query) => (anyActive(pagedRows(query.state.data)) ? POLL_MS : false),
   });
 }
 
-export function useTrainingJobs() {
+/** One import by id: the one named in ?import= when it is not on the loaded pages. */
+export function useDatasetImport(id: string, enabled: boolean) {
   return useQuery({
-    queryKey: importKeys.jobs,
-    queryFn: async (): Promise<Page<TrainingJob>> =>
-      unwrap(await api.GET("/api/v1/training-jobs/", { params: { query: { page_size: 100 } } })) as Page<TrainingJob>,
-    refetchInterval: (query) => (anyActive(query.state.data?.results) ? POLL_MS : false),
+    queryKey: importKeys.importOne(id),
+    queryFn: async () => request<DatasetImport>(`/api/v1/dataset-imports/${encodeURIComponent(id)}/`),
+    enabled: enabled && Boolean(id),
+    refetchInterval: (query) => (anyActive(query.state.data ? [query.state.data] : []) ? POLL_MS : false),
   });
+}
+
+/** The training jobs of one import, newest first, a page at a time (polled while one is active). */
+export function useTrainingJobs(importId: string) {
+  return useInfiniteQuery({
+    queryKey: importKeys.jobsOf(importId),
+    queryFn: async ({ pageParam }): Promise<Page<TrainingJob>> =>
+      unwrap(
+        await api.GET("/api/v1/training-jobs/", {
+          params: { query: { dataset_import: importId, page: pageParam, page_size: PAGE_SIZE } },
+        }),
+      ) as Page<TrainingJob>,
+    initialPageParam: 1,
+    getNextPageParam: nextPage,
+    enabled: Boolean(importId),
+    refetchInterval: (query) => (anyActive(pagedRows(query.state.data)) ? POLL_MS : false),
+  });
+}
+
+/** Cancel a queued or running import or training job; the server answers 409 with a reason once it has finished. */
+export function useCancel<T extends { id: string }>(kind: "dataset-imports" | "training-jobs") {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => request<T>(`/api/v1/${kind}/${encodeURIComponent(id)}/cancel/`, { method: "POST" }),
+    onSuccess: (row) => {
+      updateCached(client, kind, row);
+      void client.invalidateQueries({ queryKey: [kind] });
+    },
+  });
+}
+
+function updateCached<T extends { id: string }>(client: QueryClient, kind: string, row: T) {
+  for (const [key, data] of client.getQueriesData<InfiniteData<Page<T>> | T>({ queryKey: [kind] })) {
+    if (!data) continue;
+    if ("pages" in data) client.setQueryData(key, upsertPaged(data, row));
+    else if (data.id === row.id) client.setQueryData(key, row);
+  }
+}
+
+/** "Load more" under a paged list, with how many of how many are shown. */
+export function LoadMore({
+  shown,
+  total,
+  hasMore,
+  loading,
+  onMore,
+  what,
+}: {
+  shown: number;
+  total: number;
+  hasMore: boolean;
+  loading: boolean;
+  onMore: () => void;
+  what: string;
+}) {
+  if (!hasMore && shown >= total) return null;
+  return (
+    <div className="row" data-testid={`load-more-${what}`}>
+      <span className="muted">
+        Showing {shown} of {total} {what}
+      </span>
+      {hasMore ? (
+        <button type="button" onClick={onMore} disabled={loading}>
+          {loading ? "Loading…" : `Load more ${what}`}
+        </button>
+      ) : null}
+    </div>
+  );
 }
 
 export function StatusChip({ status }: { status: string }) {
@@ -125,11 +240,7 @@ export function DatasetUploadForm({ onQueued }: { onQueued?: (record: DatasetImp
       return request<DatasetImport>("/api/v1/dataset-imports/", { method: "POST", body });
     },
     onSuccess: (record) => {
-      client.setQueryData<Page<DatasetImport>>(importKeys.imports, (page) =>
-        page && !page.results.some((row) => row.id === record.id)
-          ? { ...page, count: page.count + 1, results: [record, ...page.results] }
-          : page,
-      );
+      client.setQueryData<InfiniteData<Page<DatasetImport>>>(importKeys.imports, (data) => upsertPaged(data, record));
       void client.invalidateQueries({ queryKey: importKeys.imports });
       setFile(null);
       setLimit("");
@@ -218,14 +329,28 @@ export function importsCsvRows(rows: DatasetImport[]): (string | number | null)[
   ]);
 }
 
+/** The status chip, with "stopping…" while a cancelled job's worker cleans up. */
+function StatusCell({ row }: { row: { status: string; finished_at?: string | null } }) {
+  return (
+    <>
+      <StatusChip status={row.status} />
+      {isStopping(row) ? <span className="muted"> stopping…</span> : null}
+    </>
+  );
+}
+
 export function ImportsTable({
   rows,
   selected,
   onSelect,
+  onCancel,
+  cancelling,
 }: {
   rows: DatasetImport[];
   selected: string;
   onSelect: (id: string) => void;
+  onCancel?: (id: string) => void;
+  cancelling?: string;
 }) {
   return (
     <>
@@ -258,12 +383,12 @@ export function ImportsTable({
             ),
           },
           { key: "format", label: "Format" },
-          { key: "status", label: "Status", render: (r) => <StatusChip status={r.status} /> },
+          { key: "status", label: "Status", render: (r) => <StatusCell row={r} /> },
           {
             key: "progress",
             label: "Progress",
             render: (r) =>
-              r.status === "failed" ? (
+              r.status === "failed" || r.status === "cancelled" ? (
                 ""
               ) : (
                 <span data-testid="import-progress">
@@ -280,8 +405,30 @@ export function ImportsTable({
           { key: "conversations_created", label: "Conversations" },
           { key: "messages_created", label: "Messages" },
           { key: "conversations_skipped", label: "Skipped" },
-          { key: "error", label: "Error", render: (r) => (r.error ? <span className="error-text">{r.error}</span> : "") },
+          {
+            key: "error",
+            label: "Error",
+            render: (r) =>
+              !r.error ? "" : r.status === "cancelled" ? <span className="muted">{r.error}</span> : <span className="error-text">{r.error}</span>,
+          },
           { key: "created_at", label: "Started", render: (r) => formatDateTime(r.created_at) },
+          {
+            key: "actions",
+            label: "Actions",
+            render: (r) =>
+              onCancel && isActive(r.status) ? (
+                <button
+                  type="button"
+                  onClick={() => onCancel(r.id)}
+                  disabled={cancelling === r.id}
+                  aria-label={`Cancel the import of ${fileName(r.path) || r.id.slice(0, 8)}`}
+                >
+                  {cancelling === r.id ? "Cancelling…" : "Cancel"}
+                </button>
+              ) : (
+                ""
+              ),
+          },
         ]}
       />
     </>
@@ -495,6 +642,7 @@ function summaryMetrics(summary: unknown): [string, number][] {
 export function TrainingJobCard({ job }: { job: TrainingJob }) {
   const running = isActive(job.status);
   const now = useNow(running);
+  const cancel = useCancel<TrainingJob>("training-jobs");
   const summary = (job.summary ?? {}) as Record<string, unknown>;
   return (
     <article className="card" aria-label={`Training job ${job.kind}`} data-testid="training-job">
@@ -502,12 +650,20 @@ export function TrainingJobCard({ job }: { job: TrainingJob }) {
         <strong>
           {job.kind} model ({job.algorithm})
         </strong>
-        <StatusChip status={job.status} />
+        <StatusCell row={job} />
         <span data-testid="training-elapsed">
-          {job.status === "queued" ? "waiting for a worker" : running ? "running" : "took"} {formatElapsed(jobElapsed(job, now))}
+          {job.status === "queued" ? "waiting for a worker" : running ? "running" : job.status === "cancelled" ? "stopped after" : "took"}{" "}
+          {formatElapsed(jobElapsed(job, now))}
         </span>
+        {running ? (
+          <button type="button" onClick={() => cancel.mutate(job.id)} disabled={cancel.isPending}>
+            {cancel.isPending ? "Cancelling…" : "Cancel training"}
+          </button>
+        ) : null}
       </div>
+      {cancel.error ? <ErrorMessage error={cancel.error} /> : null}
       {job.status === "failed" ? <p className="error-text">{job.error || "Training failed."}</p> : null}
+      {job.status === "cancelled" ? <p className="muted">{job.error || "Cancelled."} No model version was registered.</p> : null}
       {job.status === "done" ? (
         <>
           <dl className="metrics">
@@ -537,8 +693,10 @@ export function TrainingJobCard({ job }: { job: TrainingJob }) {
 }
 
 /** Train an intent or sentiment model on a finished import, and the jobs already run on it. */
-export function TrainPanel({ record, jobs }: { record: DatasetImport; jobs: TrainingJob[] }) {
+export function TrainPanel({ record }: { record: DatasetImport }) {
   const client = useQueryClient();
+  const jobs = useTrainingJobs(record.id);
+  const mine = pagedRows(jobs.data);
   const [kind, setKind] = useState<"intent" | "sentiment">("intent");
   const [limit, setLimit] = useState("");
   const train = useMutation({
@@ -548,15 +706,10 @@ export function TrainPanel({ record, jobs }: { record: DatasetImport; jobs: Trai
         json: { kind, dataset_import: record.id, ...(limit.trim() ? { limit: Number(limit) } : {}) },
       }),
     onSuccess: (job) => {
-      client.setQueryData<Page<TrainingJob>>(importKeys.jobs, (page) =>
-        page && !page.results.some((row) => row.id === job.id)
-          ? { ...page, count: page.count + 1, results: [job, ...page.results] }
-          : { count: 1, next: null, previous: null, results: [job, ...(page?.results ?? [])] },
-      );
-      void client.invalidateQueries({ queryKey: importKeys.jobs });
+      client.setQueryData<InfiniteData<Page<TrainingJob>>>(importKeys.jobsOf(record.id), (data) => upsertPaged(data, job));
+      void client.invalidateQueries({ queryKey: importKeys.jobsOf(record.id) });
     },
   });
-  const mine = jobs.filter((job) => job.dataset_import === record.id);
   return (
     <section aria-labelledby="train-title">
       <h3 id="train-title">Train a model</h3>
@@ -583,22 +736,35 @@ export function TrainPanel({ record, jobs }: { record: DatasetImport; jobs: Trai
         </form>
       )}
       {train.error ? <ErrorMessage error={train.error} /> : null}
+      {jobs.error ? <ErrorMessage error={jobs.error} /> : null}
       {mine.map((job) => (
         <TrainingJobCard key={job.id} job={job} />
       ))}
+      <LoadMore
+        shown={mine.length}
+        total={jobs.data?.pages[0]?.count ?? 0}
+        hasMore={Boolean(jobs.hasNextPage)}
+        loading={jobs.isFetchingNextPage}
+        onMore={() => void jobs.fetchNextPage()}
+        what="training jobs"
+      />
     </section>
   );
 }
 
 export default function Datasets() {
   const imports = useDatasetImports();
-  const jobs = useTrainingJobs();
+  const cancel = useCancel<DatasetImport>("dataset-imports");
   const [params, setParams] = useSearchParams();
   const selected = params.get("import") ?? "";
   const select = (id: string) => setParams(id ? { import: id } : {});
-  const rows = imports.data?.results ?? [];
-  const record = rows.find((row) => row.id === selected);
+  const rows = pagedRows(imports.data);
+  const listed = rows.find((row) => row.id === selected);
+  // an import named in the address but not on the loaded pages (an old one) is fetched on its own
+  const single = useDatasetImport(selected, imports.isSuccess && !listed);
+  const record = listed ?? (single.data?.id === selected ? single.data : undefined);
   const report = record ? qualityOf(record.quality) : null;
+  const total = imports.data?.pages[0]?.count ?? 0;
   return (
     <section aria-labelledby="datasets-title">
       <h1 id="datasets-title">Datasets</h1>
@@ -609,17 +775,45 @@ export default function Datasets() {
       <DatasetUploadForm onQueued={(created) => select(created.id)} />
       <h2>Imports</h2>
       <QueryState query={imports} feature="Dataset import">
-        <ImportsTable rows={rows} selected={selected} onSelect={select} />
+        <ImportsTable
+          rows={rows}
+          selected={selected}
+          onSelect={select}
+          onCancel={(id) => cancel.mutate(id)}
+          cancelling={cancel.isPending ? cancel.variables : undefined}
+        />
+        <LoadMore
+          shown={rows.length}
+          total={total}
+          hasMore={Boolean(imports.hasNextPage)}
+          loading={imports.isFetchingNextPage}
+          onMore={() => void imports.fetchNextPage()}
+          what="imports"
+        />
       </QueryState>
+      {cancel.error ? <ErrorMessage error={cancel.error} /> : null}
+      {single.error ? <ErrorMessage error={single.error} /> : null}
       {record ? (
         <section className="card" aria-labelledby="import-title" data-testid="import-detail">
           <h2 id="import-title">
-            {fileName(record.path)} <span className="muted">({record.format})</span> <StatusChip status={record.status} />
+            {fileName(record.path)} <span className="muted">({record.format})</span> <StatusCell row={record} />
           </h2>
           {isActive(record.status) ? (
-            <ProgressBar value={record.progress} label={`Import of ${fileName(record.path)}`} />
+            <div className="row">
+              <ProgressBar value={record.progress} label={`Import of ${fileName(record.path)}`} />
+              <button type="button" onClick={() => cancel.mutate(record.id)} disabled={cancel.isPending}>
+                {cancel.isPending && cancel.variables === record.id ? "Cancelling…" : "Cancel import"}
+              </button>
+            </div>
           ) : null}
           {record.status === "failed" ? <div className="error">The import failed: {record.error || "no reason given"}</div> : null}
+          {record.status === "cancelled" ? (
+            <p className="muted" data-testid="import-cancelled">
+              {isStopping(record)
+                ? "Cancelled: the worker is stopping and removing what it had imported…"
+                : `${record.error || "Cancelled"}; nothing of it was kept.`}
+            </p>
+          ) : null}
           {record.status === "done" ? (
             <p>
               Created {record.conversations_created} conversations with {record.messages_created} messages
@@ -627,8 +821,7 @@ export default function Datasets() {
             </p>
           ) : null}
           {report ? <QualityReport report={report} /> : record.status === "done" ? <p className="muted">No quality report was stored.</p> : null}
-          <TrainPanel record={record} jobs={jobs.data?.results ?? []} />
-          {jobs.error ? <ErrorMessage error={jobs.error} /> : null}
+          <TrainPanel record={record} />
         </section>
       ) : null}
     </section>
