@@ -30,14 +30,30 @@ from parley.core.api import RawJSON, StrictModelSerializer, StrictSerializer
 
 class AttachmentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     file_url = serializers.SerializerMethodField()
+    media_status = serializers.SerializerMethodField()
+    media_error = serializers.SerializerMethodField()
 
     class Meta:
         model = Attachment
-        fields = ["id", "kind", "mime_type", "filename", "size_bytes", "url", "file_url"]
+        fields = ["id", "kind", "mime_type", "filename", "size_bytes", "url", "file_url", "media_status", "media_error"]
 
     def get_file_url(self, obj: Attachment) -> str:
         """Where people of the tenant fetch the stored file (authenticated; '' until it is stored)."""
         return f"/api/v1/attachments/{obj.pk}/file/" if obj.file else ""
+
+    def get_media_status(self, obj: Attachment) -> str:
+        """'' normally; ``rejected`` (over the size limit) or ``quarantined`` (malware found) when the file was refused."""
+        return str(obj.metadata.get("media_status", "")) if isinstance(obj.metadata, dict) else ""
+
+    def get_media_error(self, obj: Attachment) -> str:
+        """Why the file was refused ('' unless ``media_status`` is set)."""
+        return str(obj.metadata.get("media_error", "")) if isinstance(obj.metadata, dict) else ""
+
+    def to_representation(self, instance: Attachment) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        if data["media_status"]:
+            data["url"] = ""  # the provider's link to refused media is not handed out either
+        return data
 
 
 class MessageSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

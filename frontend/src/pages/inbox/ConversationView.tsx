@@ -170,6 +170,12 @@ function Attachments({ message }: { message: Message }) {
       {message.attachments.map((attachment) => {
         const src = attachment.file_url || attachment.url;
         const name = attachment.filename || attachment.kind;
+        if (attachment.media_status)
+          return (
+            <li key={attachment.id} className="attachment-refused">
+              {name} ({attachment.media_status}: {attachment.media_error})
+            </li>
+          );
         if (!src) return <li key={attachment.id}>{name} (media not fetched yet)</li>;
         if (attachment.kind === "image" || attachment.mime_type?.startsWith("image/"))
           return (

@@ -101,7 +101,9 @@ def test_infected_media_is_quarantined_and_never_served(tenant: Any, graph: Fake
     api = factories.api_client(tenant, "agent")
     served = api.get(f"/api/v1/attachments/{attachment.id}/file/")
     assert served.status_code == 410 and served.json()["code"] == "quarantined"
-    assert api.get(f"/api/v1/attachments/{attachment.id}/").json()["file_url"] == ""
+    shown = api.get(f"/api/v1/attachments/{attachment.id}/").json()
+    assert (shown["file_url"], shown["media_status"]) == ("", "quarantined")
+    assert EICAR_SIGNATURE in shown["media_error"]
 
 
 @pytest.mark.django_db
