@@ -31,8 +31,9 @@ def make_shop(prefix: str, **assistant_changes: Any) -> dict[str, Any]:
     return {"tenant": tenant, "channel": channel, "assistant": assistant, "agent": agent}
 
 
-def store_inbound(channel: Any, visitor: str, text: str, button_id: str = "") -> Any:
-    """Store a customer message the way a connector does; returns the ReceiveResult."""
+def store_inbound(channel: Any, visitor: str, text: str, button_id: str = "", *, enqueue_turn: bool = False) -> Any:
+    """Store a customer message the way a connector does (``enqueue_turn``: and hand it to the assistant
+    on commit, as a connector does); returns the ReceiveResult."""
     from parley.connectors.base import InboundMessage
     from parley.conversations.actions import receive_inbound
 
@@ -45,7 +46,7 @@ def store_inbound(channel: Any, visitor: str, text: str, button_id: str = "") ->
             text=text,
             button_id=button_id,
         ),
-        enqueue_turn=False,
+        enqueue_turn=enqueue_turn,
     )
 
 
@@ -57,6 +58,13 @@ def replies_to(message: Any) -> list[Any]:
             conversation_id=message.conversation_id, sender_type=SenderType.ASSISTANT, metadata__turn_message_id=str(message.id)
         ).order_by("created_at")
     )
+
+
+def customer_for(channel: Any, visitor: str) -> Any:
+    """The web-chat visitor's customer record (created if new), e.g. to give them an order first."""
+    from parley.conversations.actions import resolve_customer
+
+    return resolve_customer(tenant=channel.tenant, channel_type=channel.type, external_id=visitor)
 
 
 def make_order(customer: Any, number: str, total: str = "29.90", status: str = "shipped") -> Any:

@@ -41,7 +41,7 @@ def run(shop: dict[str, Any], n: int, label: str) -> list[float]:
     Also records, per run label, where the time went (queue wait before the worker started the turn, and
     the turn's own stage timings from its trace) in BREAKDOWN.
     """
-    from _assistant_shop import make_order, replies_to, store_inbound
+    from _assistant_shop import customer_for, make_order, replies_to, store_inbound
 
     from parley.orchestrator.models import TurnTrace
 
@@ -52,12 +52,9 @@ def run(shop: dict[str, Any], n: int, label: str) -> list[float]:
         order_number = next(ORDER_NUMBERS)
         if "{order}" in text:
             text = text.format(order=order_number)
-        result = store_inbound(shop["channel"], visitor, text)
-        if "#" in text:
-            make_order(result.message.conversation.customer, str(order_number))
-        from parley.orchestrator.dispatch import enqueue_turn
-
-        enqueue_turn(result.message.id)
+            make_order(customer_for(shop["channel"], visitor), str(order_number))  # the order exists before the question
+        # stored and handed to the assistant on commit, as every connector does
+        result = store_inbound(shop["channel"], visitor, text, enqueue_turn=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             done = TurnTrace.objects.filter(message=result.message, status__in=["done", "failed"]).exists()

@@ -59,9 +59,13 @@ class ReceiveResult:
     created: bool
 
 
+# Events are built at commit time (serialising costs a few queries): whatever was queued on commit
+# before them, such as the assistant's turn for a new message, starts first.
+
+
 def _emit_conversation(conversation: Conversation, created: bool = False) -> None:
     send_event_on_commit(
-        ConversationEvent(
+        lambda: ConversationEvent(
             type="conversation.created" if created else "conversation.updated",
             tenant_id=str(conversation.tenant_id),
             conversation=dict(ConversationSerializer(conversation).data),
@@ -75,7 +79,7 @@ def _emit_message(message: Message, created: bool = True) -> None:
     if not message.is_private:
         groups.append(conversation_group(message.conversation_id))
     send_event_on_commit(
-        MessageEvent(
+        lambda: MessageEvent(
             type="message.created" if created else "message.updated",
             tenant_id=str(message.tenant_id),
             conversation_id=str(message.conversation_id),
@@ -211,19 +215,17 @@ def receive_inbound(*, channel: Channel, inbound: InboundMessage, enqueue_turn: 
             )
             _store_inbound_attachments(message, inbound)
             _touch_conversation(conversation, message, now, from_customer=True)
-            if conversation_created:
-                _emit_conversation(conversation, created=True)
-            else:
-                _emit_conversation(conversation)
-            _emit_message(message)
             if enqueue_turn and conversation.status in (
                 ConversationStatus.BOT,
                 ConversationStatus.OPEN,
                 ConversationStatus.ASSIGNED,
                 ConversationStatus.PENDING_HUMAN,
             ):
+                # queued first on commit: the assistant starts while the inbox events are built
                 message_id = message.id
                 transaction.on_commit(lambda: _enqueue_turn(message_id))
+            _emit_conversation(conversation, created=conversation_created)
+            _emit_message(message)
     except IntegrityError:
         # A concurrent delivery of the same provider message won the race.
         existing = Message.objects.select_related("conversation").get(channel=channel, external_id=inbound.external_id)

@@ -21,6 +21,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
+from parley.core.deferred import defer
 from parley.core.errors import DomainError, ErrorCode
 from parley.knowledge.chunking import Chunk, chunk_blocks
 from parley.knowledge.conf import knowledge_setting
@@ -555,23 +556,28 @@ def configure_embedder(*, tenant: Any, data: dict[str, Any]) -> KnowledgeSetting
 
 def record_query(
     *, tenant_id: Any, query: str, results: list[Any], conversation_id: Any = None, embedding: np.ndarray | None = None
-) -> KnowledgeQuery:
-    """Log one assistant retrieval (question, best score, top chunk) for coverage reporting."""
-    from parley.conversations.models import Conversation
-
-    conversation = None
-    if conversation_id:
-        try:
-            conversation = Conversation.objects.filter(tenant_id=tenant_id, pk=conversation_id).first()
-        except (ValueError, DjangoValidationError):
-            conversation = None
+) -> None:
+    """Log one assistant retrieval (question, best score, top chunk) for coverage reporting (after the
+    reply when inside an assistant turn)."""
     best = results[0] if results else None
-    return KnowledgeQuery.objects.create(
-        tenant_id=tenant_id,
-        query=query[:2000],
-        best_score=max((r.score for r in results), default=0.0),
-        result_count=len(results),
-        top_chunk_id=best.chunk_id if best else None,
-        conversation=conversation,
-        embedding=embedding.tolist() if embedding is not None else None,
-    )
+    fields: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "query": query[:2000],
+        "best_score": max((r.score for r in results), default=0.0),
+        "result_count": len(results),
+        "top_chunk_id": best.chunk_id if best else None,
+        "embedding": embedding.tolist() if embedding is not None else None,
+    }
+
+    def write() -> None:
+        from parley.conversations.models import Conversation
+
+        conversation = None
+        if conversation_id:
+            try:
+                conversation = Conversation.objects.filter(tenant_id=tenant_id, pk=conversation_id).first()
+            except (ValueError, DjangoValidationError):
+                conversation = None
+        KnowledgeQuery.objects.create(conversation=conversation, **fields)
+
+    defer("knowledge_query", write)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import structlog
 
+from parley.core.deferred import defer
 from parley.llm.models import LLMCall
 from parley.llm.types import BackendConfig, LLMRequest
 
@@ -46,8 +48,8 @@ def record_llm_call(
     error: str = "",
     status_code: int | None = None,
     streamed: bool = False,
-) -> LLMCall:
-    """Store one attempt against one backend.
+) -> None:
+    """Store one attempt against one backend (after the reply when inside an assistant turn).
 
     Args:
         request: the request (tenant, assistant, conversation and purpose are taken from it).
@@ -55,13 +57,13 @@ def record_llm_call(
         outcome: ``ok``, ``error`` or ``circuit_open``.
         attempt: 1 for the first try on this backend, 2 for the first retry, ...
         error_kind: the :class:`BackendError` kind on failure.
-
-    Returns:
-        The stored row.
     """
-    tenant_id = _existing_tenant_id(request.tenant_id) if request.tenant_id else None
-    return LLMCall.objects.create(
-        tenant_id=tenant_id,
+
+    def write() -> None:
+        tenant_id = _existing_tenant_id(request.tenant_id) if request.tenant_id else None
+        LLMCall.objects.create(tenant_id=tenant_id, **fields)
+
+    fields: dict[str, Any] = dict(
         assistant_id=(request.assistant_id or "")[:64],
         conversation_id=(request.conversation_id or "")[:64],
         purpose=request.purpose[:40],
@@ -79,3 +81,4 @@ def record_llm_call(
         cost=call_cost(backend, prompt_tokens, completion_tokens) if outcome == "ok" else None,
         tool_call_count=tool_call_count,
     )
+    defer("llm_call", write)

@@ -239,18 +239,37 @@ _INTENT_RULES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
-def rule_analysis(text: str) -> RuleAnalysis:
-    """Language (langdetect), sentiment (VADER) and a keyword intent; used while intelligence is missing."""
-    language = "en"
-    words = text.split()
-    if len(words) >= 3:
-        try:
-            from langdetect import DetectorFactory, detect
+def rule_intent(text: str) -> tuple[str | None, float]:
+    """The keyword intent of ``text`` and its confidence (``(None, 0.0)`` when no rule matches)."""
+    for name, pattern in _INTENT_RULES:
+        if pattern.search(text):
+            return name, 0.8
+    if order_numbers(text):
+        return "track_order", 0.6
+    return None, 0.0
 
-            DetectorFactory.seed = 0
-            language = detect(text)
-        except Exception:  # noqa: BLE001 - langdetect raises on text without features
-            language = "en"
+
+def _language_of(text: str) -> str:
+    if len(text.split()) < 3:
+        return "en"
+    try:
+        from parley.intelligence import language as intelligence_language
+    except ImportError:
+        intelligence_language = None  # type: ignore[assignment]
+    try:
+        if intelligence_language is not None:  # deterministic, restricted to the configured languages, fast path
+            return intelligence_language.detect_language(text)
+        from langdetect import DetectorFactory, detect
+
+        DetectorFactory.seed = 0
+        return str(detect(text))
+    except Exception:  # noqa: BLE001 - langdetect raises on text without features
+        return "en"
+
+
+def rule_analysis(text: str) -> RuleAnalysis:
+    """Language, sentiment (VADER) and a keyword intent; used while intelligence is missing."""
+    language = _language_of(text)
     score = 0.0
     try:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -259,13 +278,7 @@ def rule_analysis(text: str) -> RuleAnalysis:
     except ImportError:
         score = 0.0
     sentiment = "negative" if score <= -0.05 else "positive" if score >= 0.05 else "neutral"
-    intent, confidence = None, 0.0
-    for name, pattern in _INTENT_RULES:
-        if pattern.search(text):
-            intent, confidence = name, 0.8
-            break
-    if intent in ("track_order", None) and order_numbers(text) and intent is None:
-        intent, confidence = "track_order", 0.6
+    intent, confidence = rule_intent(text)
     return RuleAnalysis(
         intent=intent,
         intent_confidence=confidence,

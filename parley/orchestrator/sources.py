@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 
 from parley.orchestrator.interface import Passage
-from parley.orchestrator.nlu import rule_analysis
+from parley.orchestrator.nlu import rule_analysis, rule_intent
 from parley.orchestrator.optional import optional_module
 
 log = structlog.get_logger(__name__)
@@ -37,9 +37,9 @@ def analyse(text: str, *, tenant_id: str | None) -> Analysed:
             data = result.model_dump() if hasattr(result, "model_dump") else dict(result)
             if not data.get("intent"):
                 # No intent model promoted for this tenant yet: keyword rules still catch the actionable intents.
-                rules = rule_analysis(text)
-                if rules.intent:
-                    data.update(intent=rules.intent, intent_confidence=rules.intent_confidence, intent_source="rules")
+                intent, confidence = rule_intent(text)
+                if intent:
+                    data.update(intent=intent, intent_confidence=confidence, intent_source="rules")
             return Analysed(data=data, source="intelligence")
         except Exception as exc:  # noqa: BLE001 - a broken model must not cost the customer an answer
             log.warning("analysis_failed", error=str(exc))

@@ -23,6 +23,7 @@ from parley.assistants.actions import select_assistant, settings_of
 from parley.assistants.models import Assistant, AssistantVersion
 from parley.conversations import actions as conversation_actions
 from parley.conversations.models import Conversation, ConversationStatus, Direction, Message, SenderType
+from parley.core.deferred import PendingWrites, after_reply
 from parley.core.redis import get_redis
 from parley.orchestrator import actions, nlu, sources
 from parley.orchestrator.context import build_context
@@ -74,8 +75,11 @@ def run_turn(message_id: str) -> str:
             return "csat_answer"
         # the web-chat visitor and the inbox see "assistant is typing" while the assistant answers
         assistant_answers = message.conversation.status not in (*HUMAN_STATUSES, *FINISHED_STATUSES)
-        with typing_indicator(message.conversation, sender_type=SenderType.ASSISTANT, active=assistant_answers):
-            return Turn(message, trace).run()
+        with (
+            typing_indicator(message.conversation, sender_type=SenderType.ASSISTANT, active=assistant_answers),
+            after_reply() as bookkeeping,
+        ):
+            return Turn(message, trace, bookkeeping).run()
     finally:
         try:
             lock.release()
@@ -142,9 +146,11 @@ class TurnRecord:
 class Turn:
     """One run of the pipeline for one message."""
 
-    def __init__(self, message: Message, trace: TurnTrace) -> None:
+    def __init__(self, message: Message, trace: TurnTrace, bookkeeping: PendingWrites | None = None) -> None:
         self.message = message
         self.trace = trace
+        # writes that can wait until the reply is stored (knowledge query log, LLM call records)
+        self.bookkeeping = bookkeeping
         self.record = TurnRecord()
         self.started = time.perf_counter()
         self._mark = self.started
@@ -503,6 +509,8 @@ class Turn:
         )
         if self.trace.reply_message_id is None:
             self.trace.reply_message = reply
+        if self.bookkeeping is not None:
+            self.bookkeeping.flush()
         return self.record.outcome or "answer"
 
     def _handover(self, reason: str, *, notice: bool = True) -> str:

@@ -7,14 +7,15 @@ change that was rolled back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import structlog
 from django.db import transaction
 from pydantic import BaseModel, ConfigDict, Field
 
-from parley.realtime.publish import group_send
+from parley.realtime.publish import group_send_nowait
 
 log = structlog.get_logger(__name__)
 
@@ -64,20 +65,28 @@ class TypingEvent(Event):
     is_typing: bool
 
 
-def send_event_on_commit(event: Event, groups: list[str]) -> None:
+def send_event_on_commit(event: Event | Callable[[], Event], groups: list[str]) -> None:
     """Publish ``event`` to ``groups`` once the current transaction commits.
 
     Args:
-        event: the typed event; its JSON form is what clients receive.
+        event: the typed event; its JSON form is what clients receive. A callable building it is
+            called at commit time instead: the serialisation work then happens after the commit (and
+            after any on-commit hook registered before it, such as the assistant's turn being queued).
         groups: channel-layer group names (see :func:`inbox_group`, :func:`conversation_group`).
     """
-    payload = event.model_dump(mode="json")
+    payload = event.model_dump(mode="json") if isinstance(event, Event) else None
 
     def publish() -> None:
+        try:
+            built = payload if payload is not None else cast(Callable[[], Event], event)().model_dump(mode="json")
+        except Exception:
+            log.warning("realtime_event_failed", exc_info=True)
+            return
+        # handed to the process's publishing loop in order; the committing code does not wait for Redis
         for group in groups:
             try:
-                group_send(group, {"type": "parley.event", "event": payload})
+                group_send_nowait(group, {"type": "parley.event", "event": built})
             except Exception:
-                log.warning("realtime_publish_failed", group=group, event_type=event.type, exc_info=True)
+                log.warning("realtime_publish_failed", group=group, event_type=built.get("type"), exc_info=True)
 
     transaction.on_commit(publish)

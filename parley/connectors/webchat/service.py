@@ -304,9 +304,9 @@ def push_to_visitor(channel: Channel, visitor_id: str, frame: dict[str, Any]) ->
     """Send a protocol frame to every open socket of the visitor (after the current commit)."""
     from django.db import transaction
 
-    from parley.realtime.publish import group_send
+    from parley.realtime.publish import group_send_nowait
 
     def push() -> None:
-        group_send(visitor_group(channel.id, visitor_id), {"type": "webchat.frame", "frame": frame})
+        group_send_nowait(visitor_group(channel.id, visitor_id), {"type": "webchat.frame", "frame": frame})
 
     transaction.on_commit(push)

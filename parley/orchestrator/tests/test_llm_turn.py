@@ -10,6 +10,8 @@ import pytest
 
 from parley.assistants.actions import update_assistant
 from parley.conversations.models import Conversation, ConversationStatus
+from parley.knowledge.models import KnowledgeQuery
+from parley.llm.models import LLMCall
 from parley.orchestrator.models import TurnTrace
 from parley.orchestrator.tests.conftest import llm_settings, make_order
 from parley.orchestrator.tests.test_run_turn import last_reply, say
@@ -38,6 +40,10 @@ def test_llm_calls_a_tool_then_answers(shop: dict[str, Any], fake_llm: Any) -> N
     assert "Friendly and brief." in system and "3 to 5 business days" in system
     tool_message = fake_llm.requests[-1].body["messages"][-1]
     assert tool_message["role"] == "tool" and "TRK1001" in tool_message["content"]
+    # the bookkeeping written after the reply: both LLM attempts and the knowledge query of this turn
+    calls = LLMCall.objects.filter(conversation_id=str(message.conversation_id), outcome="ok")
+    assert calls.count() == 2 and all(call.tenant_id == message.tenant_id for call in calls)
+    assert KnowledgeQuery.objects.filter(conversation=message.conversation, query__startswith="Where is my order").count() == 1
 
 
 @pytest.mark.django_db

@@ -45,3 +45,60 @@ def test_refuses_to_block_an_event_loop() -> None:
 
     with pytest.raises(RuntimeError, match="synchronous code"):
         asyncio.run(inside_a_loop())
+
+
+def test_nowait_publishes_keep_their_order_with_waiting_ones() -> None:
+    from parley.realtime.publish import flush, group_send_nowait
+
+    layer = get_channel_layer()
+    assert layer is not None
+    group = f"test-publish-{uuid.uuid4().hex}"
+    channel = asyncio.run(layer.new_channel())
+
+    async def join() -> None:
+        await layer.group_add(group, channel)
+
+    asyncio.run(join())
+    for n in range(10):
+        assert group_send_nowait(group, {"type": "test.frame", "n": n}) is True
+    assert group_send(group, {"type": "test.frame", "n": 10}) is True  # waits for the ten before it too
+    for n in range(11, 15):
+        group_send_nowait(group, {"type": "test.frame", "n": n})
+    assert flush(timeout_s=5) is True
+
+    async def drain() -> list[int]:
+        return [(await layer.receive(channel))["n"] for _ in range(15)]
+
+    assert asyncio.run(drain()) == list(range(15))
+
+
+def test_a_failing_nowait_publish_is_logged_and_the_next_ones_still_go_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    from parley.realtime.publish import flush, group_send_nowait
+
+    layer = get_channel_layer()
+    assert layer is not None
+    group = f"test-publish-{uuid.uuid4().hex}"
+    channel = asyncio.run(layer.new_channel())
+
+    async def join() -> None:
+        await layer.group_add(group, channel)
+
+    asyncio.run(join())
+    real = layer.group_send
+
+    async def flaky(name: str, message: dict) -> None:
+        if message.get("n") == 1:
+            raise ConnectionError("redis went away")
+        await real(name, message)
+
+    monkeypatch.setattr(layer, "group_send", flaky)
+    for n in range(3):
+        group_send_nowait(group, {"type": "test.frame", "n": n})
+    assert flush(timeout_s=5) is True
+    with pytest.raises(ConnectionError):
+        group_send(group, {"type": "test.frame", "n": 1})  # the waiting call still raises to its caller
+
+    async def drain() -> list[int]:
+        return [(await layer.receive(channel))["n"] for _ in range(2)]
+
+    assert asyncio.run(drain()) == [0, 2]
