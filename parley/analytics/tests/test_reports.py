@@ -228,3 +228,25 @@ def test_filters_round_trip_through_json() -> None:
     assert AnalyticsFilter.from_json({"start": "2026-10-01", "retired_filter": "x"}) == AnalyticsFilter(
         start=datetime(2026, 10, 1).date()
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cli_renders_a_report_synchronously(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from parley.analytics.cli import analytics
+
+    tenant = factories.make_tenant("reports-cli", "Reports CLI")
+    _history(tenant)
+    out = tmp_path / "october.pdf"
+    result = CliRunner().invoke(
+        analytics, ["report", "--tenant", "reports-cli", "--start", "2026-10-01", "--end", "2026-10-31", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF")
+    assert "2026-10-01" in str(PdfReader(out).metadata.title)  # type: ignore[union-attr]
+    assert not ReportJob.objects.exists()  # scripts get the file directly, no job
+    refused = CliRunner().invoke(
+        analytics, ["report", "--tenant", "reports-cli", "--start", "2026-10-31", "--end", "2026-10-01", "--out", str(out)]
+    )
+    assert refused.exit_code != 0 and "end is before start" in refused.output
