@@ -92,6 +92,10 @@ def doctor(as_json: bool, skip_worker: bool) -> None:
 
         run("database", database)
         run("redis", check_redis)
+        from parley.core.uploads import ping_clamd, scanning_enabled
+
+        if scanning_enabled():  # uploads are refused while clamd is down (PARLEY_CLAMD_FAIL_OPEN=0)
+            run("clamd", ping_clamd)
         if not skip_worker:
 
             def worker() -> str:

@@ -314,6 +314,26 @@ def scan_chunks(chunks: Iterable[bytes]) -> ScanVerdict:
     return parse_reply(reply)
 
 
+def ping_clamd() -> str:
+    """Ask clamd for ``PONG`` (``zPING``), for ``parley doctor``.
+
+    Raises:
+        ScannerUnavailable: scanning is off, clamd cannot be reached or answers something else.
+    """
+    address = clamd_address()
+    if not address:
+        raise ScannerUnavailable("PARLEY_CLAMD_ADDRESS is not set")
+    try:
+        with _connect(address, float(getattr(settings, "CLAMD_TIMEOUT_S", 30.0))) as sock:
+            sock.sendall(b"zPING\0")
+            reply = _read_reply(sock)
+    except OSError as exc:
+        raise ScannerUnavailable(f"cannot reach clamd at {address}: {exc}") from exc
+    if reply != "PONG":
+        raise ScannerUnavailable(f"clamd at {address} answered {reply[:100]!r} to PING")
+    return f"clamd at {address} answers"
+
+
 def _chunks_of(source: bytes | IO[bytes] | Any) -> Iterator[bytes]:
     if isinstance(source, bytes | bytearray | memoryview):
         yield bytes(source)

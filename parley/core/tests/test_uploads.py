@@ -319,3 +319,31 @@ def test_knowledge_uploads_with_malware_are_refused_and_not_stored(tenant: Any, 
     )
     assert clean.status_code == 201
     assert [scan.content for scan in clamd.scans] == [b"Returns: 30 days. " + EICAR, b"Returns: 30 days."]
+
+
+def test_doctor_checks_clamd_when_scanning_is_configured() -> None:
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[3]
+
+    def doctor(address: str) -> dict[str, Any]:
+        result = subprocess.run(
+            [sys.executable, "-m", "parley.cli.main", "doctor", "--json", "--skip-worker"],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, PARLEY_CLAMD_ADDRESS=address),
+            cwd=repo,
+            timeout=180,
+        )
+        report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+        return report
+
+    with FakeClamd() as fake:
+        address = fake.address
+        up = doctor(address)
+    assert up["checks"]["clamd"] == {"ok": True, "detail": f"clamd at {address} answers"}
+    down = doctor(f"127.0.0.1:{_closed_port()}")
+    assert down["checks"]["clamd"]["ok"] is False and "cannot reach clamd" in down["checks"]["clamd"]["detail"]
+    assert down["healthy"] is False
