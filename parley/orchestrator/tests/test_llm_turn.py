@@ -41,7 +41,7 @@ def test_llm_calls_a_tool_then_answers(shop: dict[str, Any], fake_llm: Any) -> N
     tool_message = fake_llm.requests[-1].body["messages"][-1]
     assert tool_message["role"] == "tool" and "TRK1001" in tool_message["content"]
     # the bookkeeping written after the reply: both LLM attempts and the knowledge query of this turn
-    calls = LLMCall.objects.filter(conversation_id=str(message.conversation_id), outcome="ok")
+    calls = LLMCall.objects.filter(conversation_id=str(message.conversation_id), outcome="ok", created_at__gte=message.created_at)
     assert calls.count() == 2 and all(call.tenant_id == message.tenant_id for call in calls)
     assert KnowledgeQuery.objects.filter(conversation=message.conversation, query__startswith="Where is my order").count() == 1
 
