@@ -283,7 +283,7 @@ class ReportJobViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retrieve
     pagination_class = DefaultPagination
     read_roles = ANALYSTS
     write_roles = ANALYSTS
-    filterset_fields = ["status"]
+    filterset_fields = ["status", "requested_by"]
 
     @extend_schema(
         request=AnalyticsFilterSerializer,

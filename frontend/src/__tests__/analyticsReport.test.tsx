@@ -4,6 +4,7 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   isActive,
+  isWorthResuming,
   PdfReport,
   type ReportJob,
   reportPeriod,
@@ -93,6 +94,14 @@ describe("PDF report helpers", () => {
     );
     expect(reportStatusText(reportJob({ status: "failed", error: "" }))).toBe("The PDF report failed: no reason given");
   });
+
+  it("resumes your last report only while it renders or soon after it finished", () => {
+    const now = Date.parse("2026-11-01T12:00:00Z");
+    expect(isWorthResuming(reportJob({ status: "running" }), now)).toBe(true);
+    expect(isWorthResuming(reportJob({ status: "done", finished_at: "2026-11-01T11:30:00Z" }), now)).toBe(true);
+    expect(isWorthResuming(reportJob({ status: "failed", finished_at: "2026-11-01T09:00:00Z" }), now)).toBe(false);
+    expect(isWorthResuming(undefined, now)).toBe(false);
+  });
 });
 
 describe("PdfReport", () => {
@@ -158,6 +167,25 @@ describe("PdfReport", () => {
     expect(screen.queryByRole("link", { name: /Download PDF/ })).not.toBeInTheDocument();
     await userEvent.click(screen.getByRole("button", { name: "PDF report" }));
     await waitFor(() => expect(calls.filter((c) => c.method === "POST")).toHaveLength(2));
+  });
+
+  it("shows your report still rendering when you come back to the page", async () => {
+    const me = { id: "44444444-4444-4444-4444-444444444444", email: "analyst@acme.test", name: "Ana", role: "analyst", tenant: {}, tenants: [] };
+    const calls = mockFetch((path) => {
+      if (path === "/api/v1/auth/me/") return { status: 200, body: me };
+      if (path === `/api/v1/analytics/reports/?requested_by=${me.id}&page_size=1`)
+        return { status: 200, body: { count: 1, next: null, previous: null, results: [reportJob({ status: "running", progress: 30 })] } };
+      if (path === `/api/v1/analytics/reports/${JOB_ID}/`)
+        return { status: 200, body: reportJob({ status: "done", progress: 100, download_url: `/api/v1/analytics/reports/${JOB_ID}/file/` }) };
+      return undefined;
+    });
+    renderReport();
+    expect(await screen.findByText("Rendering… 30%")).toBeInTheDocument();
+    expect(await screen.findByRole("link", { name: /Download PDF/ }, { timeout: 5000 })).toHaveAttribute(
+      "href",
+      `/api/v1/analytics/reports/${JOB_ID}/file/`,
+    );
+    expect(calls.filter((c) => c.method === "POST")).toHaveLength(0);
   });
 
   it("shows the server's reason when the filters are refused", async () => {

@@ -1,6 +1,7 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { useState } from "react";
-import { ApiError, api, type Schemas, unwrap } from "../api/client";
+import { useEffect, useState } from "react";
+import { ApiError, api, type Page, type Schemas, unwrap } from "../api/client";
+import { useMe } from "../api/hooks";
 import { ErrorMessage } from "../components/States";
 import type { AnalyticsFilters } from "./Analytics";
 
@@ -9,8 +10,12 @@ export type ReportJob = Schemas["ReportJob"];
 /** How often a queued or rendering report is polled. */
 export const REPORT_POLL_MS = 1000;
 
+/** A report of yours finished longer ago than this is not offered again when the page opens. */
+export const RECENT_REPORT_MS = 60 * 60_000;
+
 export const reportKeys = {
   job: (id: string) => ["analytics-report", id] as const,
+  latest: (userId: string) => ["analytics-report-latest", userId] as const,
 };
 
 /** The report's filters as the API takes them (the page's range and channel). */
@@ -25,6 +30,13 @@ export function reportRequest(filters: AnalyticsFilters): Schemas["AnalyticsFilt
 
 export function isActive(job: Pick<ReportJob, "status"> | undefined): boolean {
   return job?.status === "queued" || job?.status === "running";
+}
+
+/** Whether your last report is worth showing when the page opens: still rendering, or finished recently. */
+export function isWorthResuming(job: Pick<ReportJob, "status" | "finished_at"> | undefined, now = Date.now()): boolean {
+  if (!job) return false;
+  if (isActive(job)) return true;
+  return Boolean(job.finished_at) && now - Date.parse(job.finished_at ?? "") < RECENT_REPORT_MS;
 }
 
 /** "2026-10-01 – 2026-10-31" (or "all time") for the filters a job was asked with. */
@@ -63,6 +75,22 @@ export function requestErrorText(error: unknown): string {
  */
 export function PdfReport({ filters }: { filters: AnalyticsFilters }) {
   const [jobId, setJobId] = useState<string | null>(null);
+  // Coming back to the page while your report renders (or soon after) shows it again.
+  const me = useMe();
+  const userId = me.data?.id ?? "";
+  const latest = useQuery({
+    queryKey: reportKeys.latest(userId),
+    enabled: Boolean(userId),
+    staleTime: Infinity,
+    queryFn: async () =>
+      unwrap(
+        await api.GET("/api/v1/analytics/reports/", { params: { query: { requested_by: userId, page_size: 1 } } }),
+      ) as Page<ReportJob>,
+  });
+  const last = latest.data?.results[0];
+  useEffect(() => {
+    if (last && isWorthResuming(last)) setJobId((current) => current ?? last.id);
+  }, [last]);
   const create = useMutation({
     mutationFn: async () =>
       unwrap(await api.POST("/api/v1/analytics/reports/", { body: reportRequest(filters) })) as ReportJob,
@@ -71,7 +99,7 @@ export function PdfReport({ filters }: { filters: AnalyticsFilters }) {
   const job = useQuery({
     queryKey: reportKeys.job(jobId ?? ""),
     enabled: Boolean(jobId),
-    initialData: create.data && create.data.id === jobId ? create.data : undefined,
+    initialData: create.data?.id === jobId ? create.data : last?.id === jobId ? last : undefined,
     queryFn: async () =>
       unwrap(await api.GET("/api/v1/analytics/reports/{id}/", { params: { path: { id: jobId ?? "" } } })) as ReportJob,
     refetchInterval: (query) => (isActive(query.state.data) ? REPORT_POLL_MS : false),

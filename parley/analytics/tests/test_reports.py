@@ -250,3 +250,18 @@ def test_the_cli_renders_a_report_synchronously(tmp_path: Path) -> None:
         analytics, ["report", "--tenant", "reports-cli", "--start", "2026-10-31", "--end", "2026-10-01", "--out", str(out)]
     )
     assert refused.exit_code != 0 and "end is before start" in refused.output
+
+
+@pytest.mark.django_db
+def test_reports_list_newest_first_and_by_requester(tenant: Any) -> None:
+    analyst = factories.make_user(tenant, "analyst")
+    colleague = factories.make_user(tenant, "supervisor")
+    mine = [actions.request_report(tenant=tenant, flt=AnalyticsFilter(), user=analyst, actor=analyst.email) for _ in range(2)]
+    actions.request_report(tenant=tenant, flt=AnalyticsFilter(), user=colleague, actor=colleague.email)
+    client = factories.api_client(tenant, "analyst")
+    listed = client.get(REPORTS, {"requested_by": str(analyst.id), "page_size": 1}).json()
+    assert listed["count"] == 2 and [row["id"] for row in listed["results"]] == [str(mine[1].id)]
+    assert listed["results"][0]["requested_by"] == str(analyst.id)
+    assert client.get(REPORTS, {"status": "queued"}).json()["count"] == 3
+    assert client.get(REPORTS, {"status": "done"}).json()["count"] == 0
+    assert client.get(REPORTS, {"status": "exploded"}).status_code == 400
