@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -230,10 +231,12 @@ def _dataset_path(record: Any) -> Path:
 
 
 def note_import_progress(*, import_id: Any, done: int, total: int) -> None:
-    """A worker reports how far a queued import has got (read by the dashboard's progress bar)."""
+    """A worker reports how far a queued import has got (read by the dashboard's progress bar; also its heartbeat)."""
+    from django.utils import timezone
+
     from parley.intelligence.models import DatasetImport
 
-    DatasetImport.objects.filter(pk=import_id).update(progress_done=done, progress_total=total)
+    DatasetImport.objects.filter(pk=import_id).update(progress_done=done, progress_total=total, updated_at=timezone.now())
 
 
 def run_dataset_import(import_id: Any) -> str:
@@ -276,18 +279,21 @@ def run_dataset_import(import_id: Any) -> str:
         )
     except JobCancelled:
         _discard_import(record.pk)
-        return str(ImportStatus.CANCELLED)
+        return str(DatasetImport.objects.filter(pk=record.pk).values_list("status", flat=True).first() or "missing")
     except (DatasetError, DomainError) as exc:
         return fail_dataset_import(import_id=record.pk, reason=str(getattr(exc, "message", None) or exc))
     return str(ImportStatus.DONE)
 
 
 def _check_not_cancelled(model: Any, pk: Any) -> None:
-    """A job's checkpoint: stop (raise ``JobCancelled``) once its row says ``cancelled``."""
+    """A job's checkpoint, and its heartbeat: stop (raise ``JobCancelled``) once its row is no longer
+    ``running`` (cancelled, or failed by :func:`expire_stalled_jobs`); otherwise note that it is alive."""
+    from django.utils import timezone
+
     from parley.intelligence.jobs import JobCancelled
     from parley.intelligence.models import ImportStatus
 
-    if model.objects.filter(pk=pk, status=ImportStatus.CANCELLED).exists():
+    if not model.objects.filter(pk=pk, status=ImportStatus.RUNNING).update(updated_at=timezone.now()):
         raise JobCancelled(str(pk))
 
 
@@ -356,8 +362,8 @@ def fail_dataset_import(*, import_id: Any, reason: str) -> str:
             record.finished_at = timezone.now()
             record.save(update_fields=["status", "error", "finished_at", "updated_at"])
         status = str(record.status)
-    if status in (ImportStatus.FAILED, ImportStatus.CANCELLED):
-        _discard_import(import_id)
+        if status in (ImportStatus.FAILED, ImportStatus.CANCELLED):
+            _discard_import(import_id)  # in the same transaction: never failed with rows still visible
     return status
 
 
@@ -500,7 +506,7 @@ def run_training_job(job_id: Any) -> str:
     ):
         return run_training_job(job_id)  # cancelled in between
     source = job.dataset_import
-    checkpoint = throttled(lambda: _check_not_cancelled(TrainingJob, job.pk))
+    checkpoint = throttled(lambda: _check_not_cancelled(TrainingJob, job.pk), every=5.0)
     try:
         path = _dataset_path(source)
         with tempfile.TemporaryDirectory(prefix="parley-training-") as out:
@@ -533,7 +539,10 @@ def run_training_job(job_id: Any) -> str:
 
 
 def _finish_cancelled_training(job_id: Any) -> str:
-    """The worker has stopped a cancelled job (nothing was registered): record when."""
+    """The worker has stopped a job that is no longer running (nothing was registered): record when.
+
+    Returns the job's status (``cancelled``, or ``failed`` when the stalled-job sweep ended it).
+    """
     from django.utils import timezone
 
     from parley.intelligence.models import ImportStatus, TrainingJob
@@ -541,7 +550,7 @@ def _finish_cancelled_training(job_id: Any) -> str:
     TrainingJob.objects.filter(pk=job_id, status=ImportStatus.CANCELLED, finished_at__isnull=True).update(
         finished_at=timezone.now(), updated_at=timezone.now()
     )
-    return str(ImportStatus.CANCELLED)
+    return str(TrainingJob.objects.filter(pk=job_id).values_list("status", flat=True).first() or "missing")
 
 
 def fail_training_job(*, job_id: Any, reason: str) -> str:
@@ -600,6 +609,51 @@ def cancel_training_job(*, job: Any, actor: str) -> Any:
             data={"was": str(was), "kind": locked.kind},
         )
     return locked
+
+
+#: A running job writes a heartbeat at every checkpoint (each import chunk; training steps, at most every
+#: few seconds). Past this without one, its worker is taken for gone. Longer than the broker's visibility
+#: timeout (an hour), so a task whose worker died is redelivered, and resumes, before the sweep gives up on it.
+JOB_STALLED_AFTER = timedelta(hours=2)
+#: A queued job no worker has picked up in this long is failed (no worker consumes the ``default`` queue?).
+JOB_UNCLAIMED_AFTER = timedelta(hours=6)
+
+
+def expire_stalled_jobs(*, now: datetime | None = None) -> dict[str, int]:
+    """End ``failed`` the imports and training jobs whose worker vanished or that no worker picked up.
+
+    A failed import's partial rows are removed, as for any failed import; if its worker was only slow, it
+    stops at its next checkpoint. Returns ``{"stalled": n, "unclaimed": n}``.
+    """
+    from django.utils import timezone
+
+    from parley.intelligence.models import DatasetImport, ImportStatus, TrainingJob
+
+    now = now or timezone.now()
+    stalled_hours = JOB_STALLED_AFTER.total_seconds() / 3600
+    unclaimed_hours = JOB_UNCLAIMED_AFTER.total_seconds() / 3600
+    counts = {"stalled": 0, "unclaimed": 0}
+    for status, age, key, reason in (
+        (
+            ImportStatus.RUNNING,
+            JOB_STALLED_AFTER,
+            "stalled",
+            f"The worker stopped answering (no progress for {stalled_hours:g} hours)",
+        ),
+        (
+            ImportStatus.QUEUED,
+            JOB_UNCLAIMED_AFTER,
+            "unclaimed",
+            f"No worker picked the job up within {unclaimed_hours:g} hours (is a worker consuming the default queue?)",
+        ),
+    ):
+        for import_id in DatasetImport.objects.filter(status=status, updated_at__lt=now - age).values_list("pk", flat=True):
+            fail_dataset_import(import_id=import_id, reason=f"{reason}; nothing of it was kept.")
+            counts[key] += 1
+        for job_id in TrainingJob.objects.filter(status=status, updated_at__lt=now - age).values_list("pk", flat=True):
+            fail_training_job(job_id=job_id, reason=f"{reason}.")
+            counts[key] += 1
+    return counts
 
 
 def fail_job_for_good(*, kind: str, job_id: Any, exc: BaseException, attempts: int) -> str:

@@ -268,7 +268,7 @@ def run_import(
     else:
         with transaction.atomic():
             locked = DatasetImport.objects.select_for_update().get(pk=record.pk)
-            if locked.status == ImportStatus.CANCELLED:
+            if locked.status != ImportStatus.RUNNING:  # cancelled (or failed as stalled) meanwhile
                 raise JobCancelled(import_id)
             # the counts were added chunk by chunk (over every attempt); keep the row's totals
             created, skipped, messages = locked.conversations_created, locked.conversations_skipped, locked.messages_created

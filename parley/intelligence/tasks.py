@@ -88,3 +88,22 @@ def run_training(job_id: str) -> str:
     from parley.intelligence.actions import run_training_job
 
     return run_training_job(job_id)
+
+
+@app.task(base=ParleyTask, name="parley.intelligence.expire_stalled_jobs", queue="default")
+def expire_stalled_jobs() -> dict[str, int]:
+    """Fail dataset imports and training jobs whose worker vanished or that no worker picked up."""
+    from parley.intelligence.actions import expire_stalled_jobs as expire
+
+    return expire()
+
+
+app.conf.beat_schedule.update(
+    {
+        "intelligence-expire-stalled-jobs": {
+            "task": "parley.intelligence.expire_stalled_jobs",
+            "schedule": 600.0,
+            "options": {"queue": "default"},
+        }
+    }
+)

@@ -309,3 +309,30 @@ def test_import_and_training_lists_are_paged_and_jobs_filter_by_import(tenant: A
     assert {row["id"] for row in mine["results"]} == {str(jobs[0].pk), str(jobs[2].pk)}
     bad = client.get("/api/v1/training-jobs/?dataset_import=nope")
     assert bad.status_code == 400 and "dataset_import" in bad.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_the_sweep_fails_jobs_whose_worker_vanished_or_that_nobody_picked_up(tenant: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from parley.config.celery import app
+
+    long_ago = timezone.now() - timedelta(hours=7)
+    stalled = DatasetImport.objects.create(tenant=tenant, format="synthetic", path="s.csv", status="running")
+    fresh = DatasetImport.objects.create(tenant=tenant, format="synthetic", path="f.csv", status="running")
+    finished = DatasetImport.objects.create(tenant=tenant, format="synthetic", path="d.csv", status="done")
+    unclaimed = TrainingJob.objects.create(tenant=tenant, kind="intent", dataset_import=finished, status="queued")
+    DatasetImport.objects.filter(pk__in=[stalled.pk, finished.pk]).update(updated_at=long_ago)
+    TrainingJob.objects.filter(pk=unclaimed.pk).update(updated_at=long_ago)
+
+    assert actions.expire_stalled_jobs() == {"stalled": 1, "unclaimed": 1}
+    stalled.refresh_from_db()
+    unclaimed.refresh_from_db()
+    assert stalled.status == "failed" and "stopped answering" in stalled.error and stalled.finished_at
+    assert unclaimed.status == "failed" and "No worker picked the job up" in unclaimed.error
+    assert DatasetImport.objects.get(pk=fresh.pk).status == "running"
+    assert DatasetImport.objects.get(pk=finished.pk).status == "done"
+    assert actions.expire_stalled_jobs() == {"stalled": 0, "unclaimed": 0}
+    assert app.conf.beat_schedule["intelligence-expire-stalled-jobs"]["task"] == "parley.intelligence.expire_stalled_jobs"
