@@ -297,3 +297,52 @@ def test_a_file_without_words_goes_to_people_with_a_notice(shop: dict[str, Any])
     conversation = Conversation.objects.get(pk=result.message.conversation_id)
     assert conversation.status in (ConversationStatus.PENDING_HUMAN, ConversationStatus.ASSIGNED)
     assert len(replies(result.message)) == 1  # the notice only, no second hand-over message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_knowledge_is_searched_on_a_helper_thread_while_the_context_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from parley.knowledge.models import KnowledgeQuery
+    from parley.orchestrator import sources
+    from parley.orchestrator.tests.conftest import REFUND_POLICY, add_knowledge, make_assistant
+
+    tenant = factories.make_tenant("turns-prefetch")
+    make_assistant(tenant)
+    add_knowledge(tenant, [("Returns and refunds", REFUND_POLICY)])
+    channel = factories.make_channel(tenant)
+    threads: list[str] = []
+    real = sources.retrieve
+
+    def spy(**kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(**kwargs)
+
+    monkeypatch.setattr(sources, "retrieve", spy)
+    message = say(channel, "How many days do I have to return an item?", sender="v-prefetch")
+    assert "30 days" in last_reply(message).text
+    assert len(threads) == 1 and threads[0].startswith("parley-turn-helper")
+    # the helper thread's connection went back to the pool and its knowledge-query record is stored
+    assert KnowledgeQuery.objects.filter(conversation=message.conversation).count() == 1
+    # a customer asking for a person needs no knowledge: nothing is searched or recorded
+    human = say(channel, "I want to talk to a human please", sender="v-prefetch")
+    assert TurnTrace.objects.get(message=human).outcome == "handover"
+    assert len(threads) == 1 and KnowledgeQuery.objects.filter(conversation=message.conversation).count() == 1
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_knowledge_is_searched_inline(shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from parley.orchestrator import sources
+
+    threads: list[str] = []
+    real = sources.retrieve
+
+    def spy(**kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(**kwargs)
+
+    monkeypatch.setattr(sources, "retrieve", spy)
+    say(shop["channel"], "How many days do I have to return an item?", sender="v-inline")
+    assert threads == [threading.current_thread().name]  # the helper thread could not see uncommitted rows
