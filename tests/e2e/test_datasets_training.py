@@ -137,3 +137,31 @@ def test_import_a_dataset_then_train_an_intent_model(
     page.get_by_role("heading", name=re.compile(r"^Evaluation report: intent")).wait_for()
     assert page.get_by_role("table", name="Trained models").get_by_role("button", name="Promote").count() >= 1
     assert time.monotonic() - started < 90, "the Datasets flow took too long"
+
+
+def test_cancel_a_running_import_from_the_datasets_page(
+    logged_in_page: Any, api_session: httpx.Client, tmp_path: Path, artifacts_dir: Path
+) -> None:
+    """A large upload is cancelled while it runs: the worker stops and nothing of it stays."""
+    page = logged_in_page
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Datasets").click()
+    page.get_by_role("heading", name="Datasets", level=1).wait_for()
+    page.get_by_label("Format").locator("option[value=synthetic]").wait_for(state="attached")
+    rows: list[tuple[str, ...]] = [("conversation_id", "turn", "speaker", "text", "intent")]
+    for n in range(3000):
+        rows += [
+            (f"big-{n}", "1", "customer", f"Question {n} about my order", "order_status"),
+            (f"big-{n}", "2", "agent", "On it.", ""),
+        ]
+    detail = _upload(page, _write_csv(tmp_path / "e2e-big.csv", rows), "synthetic")
+    detail.locator(".chip.status-running").wait_for(timeout=30_000)
+    detail.get_by_role("button", name="Cancel import").click()
+    detail.get_by_test_id("import-cancelled").filter(has_text="nothing of it was kept").wait_for(timeout=60_000)
+    page.screenshot(path=str(artifacts_dir / "dashboard-datasets-cancelled.png"), full_page=True)
+    listed = api_session.get("/api/v1/dataset-imports/", params={"page_size": 5}).json()["results"]
+    record = next(r for r in listed if r["path"].endswith("e2e-big.csv"))
+    assert record["status"] == "cancelled" and record["finished_at"], record
+    assert record["conversations_created"] == 0 and record["error"].startswith("Cancelled by")
+    table = page.get_by_role("table", name="Dataset imports")
+    assert "cancelled" in table.get_by_role("row").filter(has_text="e2e-big.csv").inner_text()
+    assert table.get_by_role("button", name=re.compile("Cancel the import of e2e-big.csv")).count() == 0
