@@ -103,14 +103,19 @@ def body_limit_for_path(path: str) -> int | None:
     return None if limit is None else limit + multipart_overhead_bytes()
 
 
-def _declared_length(headers: Iterable[tuple[bytes, bytes]]) -> int | None:
+def _header(headers: Iterable[tuple[bytes, bytes]], wanted: bytes) -> bytes | None:
     for name, value in headers:
-        if name.lower() == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
+        if name.lower() == wanted:
+            return value
     return None
+
+
+def _declared_length(headers: Iterable[tuple[bytes, bytes]]) -> int | None:
+    value = _header(headers, b"content-length")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _too_large_body(file_limit: int, declared: int | None) -> bytes:
@@ -120,26 +125,21 @@ def _too_large_body(file_limit: int, declared: int | None) -> bytes:
     return json.dumps({"detail": detail, "code": ErrorCode.PAYLOAD_TOO_LARGE.value, "limit_bytes": file_limit}).encode()
 
 
-async def _send_too_large(send: Callable[[dict[str, Any]], Awaitable[None]], file_limit: int, declared: int | None) -> None:
+async def _send_too_large(
+    send: Callable[[dict[str, Any]], Awaitable[None]], file_limit: int, declared: int | None, origin: bytes | None
+) -> None:
     body = _too_large_body(file_limit, declared)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                # The unread rest of the body must not be parsed as the next request.
-                (b"connection", b"close"),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        # The unread rest of the body must not be parsed as the next request.
+        (b"connection", b"close"),
+    ]
+    if origin:
+        # The web-chat widget runs on the business's site: let it read the reason (no credentials are allowed).
+        headers += [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-ASGIApp = Callable[
-    [dict[str, Any], Callable[[], Awaitable[dict[str, Any]]], Callable[[dict[str, Any]], Awaitable[None]]], Awaitable[None]
-]
 
 
 class UploadLimitMiddleware:
@@ -162,10 +162,12 @@ class UploadLimitMiddleware:
             await self.app(scope, receive, send)
             return
         body_limit = file_limit + multipart_overhead_bytes()
-        declared = _declared_length(scope.get("headers") or ())
+        headers = scope.get("headers") or ()
+        origin = _header(headers, b"origin")
+        declared = _declared_length(headers)
         if declared is not None and declared > body_limit:
             log.info("upload_refused_before_body", path=path, declared=declared, limit=body_limit)
-            await _send_too_large(send, file_limit, declared)
+            await _send_too_large(send, file_limit, declared, origin)
             return
 
         received = 0
@@ -183,7 +185,7 @@ class UploadLimitMiddleware:
                     refused = True
                     log.info("upload_refused_while_streaming", path=path, received=received, limit=body_limit)
                     if not response_started:
-                        await _send_too_large(send, file_limit, None)
+                        await _send_too_large(send, file_limit, None, origin)
                     # The application sees the client gone: Django stops reading and answers nothing.
                     return {"type": "http.disconnect"}
             return message

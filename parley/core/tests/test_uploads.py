@@ -79,7 +79,8 @@ def test_a_declared_length_over_the_route_limit_is_413_before_the_body_is_read()
 
     client = _Client([b"x" * 1024] * 10)
     declared = 50 * 1024 * 1024
-    _run(application, _scope(UPLOAD_PATH, [(b"content-length", str(declared).encode())]), client)
+    headers = [(b"content-length", str(declared).encode()), (b"origin", b"https://shop.example")]
+    _run(application, _scope(UPLOAD_PATH, headers), client)
     assert client.status == 413
     assert client.receive_calls == 0
     body = json.loads(client.body)
@@ -87,6 +88,8 @@ def test_a_declared_length_over_the_route_limit_is_413_before_the_body_is_read()
     assert str(declared) in body["detail"] and str(10 * 1024 * 1024) in body["detail"]
     start = next(m for m in client.sent if m["type"] == "http.response.start")
     assert (b"connection", b"close") in start["headers"]
+    # The widget, on the business's site, can read why.
+    assert (b"access-control-allow-origin", b"https://shop.example") in start["headers"]
 
 
 def test_limits_are_per_route_and_read_from_settings(settings: Any) -> None:
