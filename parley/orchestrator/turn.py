@@ -92,8 +92,7 @@ def run_turn(message_id: str) -> str:
     if not lock.acquire():
         raise TurnBusy(f"conversation {message.conversation_id} is busy")
     try:
-        trace.refresh_from_db()
-        if trace.status in (TurnStatus.DONE, TurnStatus.SKIPPED):
+        if not actions.claim_trace(trace=trace):  # finished by another run while this one waited
             return "duplicate"
         if _answers_csat_survey(message):
             actions.finish_trace(trace=trace, status=TurnStatus.SKIPPED, outcome="csat_answer")
@@ -188,12 +187,12 @@ class Turn:
     # -- the pipeline -------------------------------------------------------------------------------
 
     def run(self) -> str:
-        actions.bump_attempt(trace=self.trace)
         conversation = Conversation.objects.select_related("channel", "customer", "assistant").get(
             pk=self.message.conversation_id
         )
         self.conversation = conversation
-        already = self._reply_already_sent()
+        # only a retry can find its reply already sent (the first run of a turn has attempts == 1)
+        already = self._reply_already_sent() if self.trace.attempts > 1 else None
         if already is not None:
             actions.finish_trace(trace=self.trace, reply_message=already, outcome=self.trace.outcome or "answer")
             return "duplicate"
