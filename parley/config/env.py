@@ -75,7 +75,18 @@ def parse_database_url(url: str) -> dict[str, object]:
         "PORT": str(parsed.port or ""),
         # A connection pool, not persistent connections: under ASGI every request runs in its own thread, and a
         # thread-bound persistent connection would mean a new PostgreSQL connection per request.
-        "OPTIONS": {**options, "pool": {"min_size": 1, "max_size": 20, "timeout": 10}},
+        "OPTIONS": {
+            **options,
+            "pool": {"min_size": 1, "max_size": 20, "timeout": 10},
+            # Server-side parameters let PostgreSQL keep a query's plan: a statement run twice on a
+            # connection is prepared (planning a join is often most of a short query's time). Turn it
+            # off behind PgBouncer in transaction mode, which cannot keep prepared statements.
+            **(
+                {"server_side_binding": True, "prepare_threshold": 2}
+                if env_bool("PARLEY_DB_PREPARED_STATEMENTS", default=True)
+                else {}
+            ),
+        },
         "CONN_MAX_AGE": 0,
         "CONN_HEALTH_CHECKS": True,
     }
