@@ -1,6 +1,8 @@
 """Assistant turn latency: time from the stored inbound message to the stored reply (database timestamps),
-through a real Celery worker set up like `parley up`'s live worker (the webhooks, assistant and outbound
-queues; two concurrent slots), p50/p95 over N messages (knowledge questions and order look-ups):
+through a real Celery worker started like `parley up`'s live worker (its own process, prefork pool, the
+webhooks, assistant and outbound queues, two slots), p50/p95 over N messages (knowledge questions and
+order look-ups; a visitor's orders exist before they ask; each message is handed to the assistant on
+commit, as a connector does):
 
 - with the built-in retrieval responder;
 - with an OpenAI-compatible stub (parley/testing/fake_llm.py) that answers after a fixed delay; the
@@ -16,10 +18,11 @@ import argparse
 import itertools
 import os
 import statistics
+import subprocess
 import time
 from typing import Any
 
-from _common import emit, setup_django, summary
+from _common import REPO, emit, setup_django, summary
 
 ORDER_NUMBERS = itertools.count(5001)
 QUESTIONS = [
@@ -73,6 +76,18 @@ def run(shop: dict[str, Any], n: int, label: str) -> list[float]:
     return latencies
 
 
+def start_live_worker() -> subprocess.Popen[bytes]:
+    """The live worker exactly as ``parley up`` starts it (two slots), in its own process."""
+    from parley.config.celery import LIVE_QUEUES
+    from parley.runtime.supervisor import worker_command
+
+    command = [*worker_command(2, role="bench-turns", queues=LIVE_QUEUES)]
+    command[command.index("INFO")] = "WARNING"
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="parley.config.settings", PYTHONPATH=str(REPO))
+    env.setdefault("PARLEY_TORCH_THREADS", "1")  # as `parley up` sets it
+    return subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=36)
@@ -91,9 +106,8 @@ def main() -> None:
         torch.set_num_threads(args.torch_threads)
     services = setup_django("bench-turns")
     from _assistant_shop import make_shop
-    from celery.contrib.testing.worker import start_worker
 
-    from parley.config.celery import LIVE_QUEUES, QUEUE_NAMES, app
+    from parley.config.celery import QUEUE_NAMES, app
     from parley.llm.router import complete
     from parley.llm.types import BackendConfig, ChatMessage, LLMRequest, RoutingConfig
     from parley.testing.fake_llm import FakeLLMServer, FakeReply
@@ -114,13 +128,15 @@ def main() -> None:
         with app.connection_for_write() as connection:
             for queue in QUEUE_NAMES:
                 connection.default_channel.queue_purge(queue)
-        with start_worker(
-            app, pool="threads", concurrency=2, perform_ping_check=False, queues=list(LIVE_QUEUES), loglevel="WARNING"
-        ):
-            run(retrieval_shop, 4, "warm-rr")  # load models, warm caches
-            run(llm_shop, 2, "warm-llm")
+        worker = start_live_worker()
+        try:
+            run(retrieval_shop, 6, "warm-rr")  # both pool processes load the models and warm their caches
+            run(llm_shop, 4, "warm-llm")
             retrieval = run(retrieval_shop, args.messages, "rr")
             with_llm = run(llm_shop, args.messages, "llm")
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
         backend = BackendConfig(name="stub", base_url=llm.url, model="stub", timeout_s=10, max_retries=0)
         direct: list[float] = []
         for _ in range(max(10, args.messages // 2)):
