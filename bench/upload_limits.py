@@ -86,7 +86,14 @@ def main() -> None:
     parser.add_argument("--mib", type=int, default=100, help="size of the oversized upload (MiB)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    setup_django()
+    services = setup_django("bench-uploads")
+    try:
+        run(args.mib, args.repeats)
+    finally:
+        services.stop()
+
+
+def run(mib: int, repeats: int) -> None:
 
     from django.conf import settings
     from django.core.asgi import get_asgi_application
@@ -102,18 +109,18 @@ def main() -> None:
     channel = Channel.objects.create(tenant=tenant, type="webchat", name="Chat", key=f"{slug}-widget")
     token = service.start_session(channel, token=None, name="Bench", email="", locale="en").visitor_token
     path = f"/api/v1/webchat/{channel.key}/uploads/"
-    total = args.mib * 1024 * 1024
+    total = mib * 1024 * 1024
 
     gated_server, gated_thread, gated_port = serve(application)
     baseline_server, baseline_thread, baseline_port = serve(with_webhook_fast_path(get_asgi_application()))
     try:
         gate = {
-            "declared": measure(gated_port, path, token, total, False, args.repeats),
-            "chunked": measure(gated_port, path, token, total, True, args.repeats),
+            "declared": measure(gated_port, path, token, total, False, repeats),
+            "chunked": measure(gated_port, path, token, total, True, repeats),
         }
         baseline = {
-            "declared": measure(baseline_port, path, token, total, False, args.repeats),
-            "chunked": measure(baseline_port, path, token, total, True, args.repeats),
+            "declared": measure(baseline_port, path, token, total, False, repeats),
+            "chunked": measure(baseline_port, path, token, total, True, repeats),
         }
     finally:
         gated_server.should_exit = True
@@ -125,7 +132,7 @@ def main() -> None:
         {
             "bench": "upload_limits",
             "figure": "ms to refuse an oversized web-chat upload (413) and MiB the client pushed meanwhile, with the upload gate",
-            "upload_mib": args.mib,
+            "upload_mib": mib,
             "limit_mib": round(settings.MAX_UPLOAD_BYTES / 1024 / 1024, 2),
             "gate": gate,
             "baseline_without_gate": baseline,
