@@ -92,6 +92,16 @@ def test_a_declared_length_over_the_route_limit_is_413_before_the_body_is_read()
     assert (b"access-control-allow-origin", b"https://shop.example") in start["headers"]
 
 
+def test_the_default_limits_cover_every_upload_route() -> None:
+    from django.conf import settings
+    from django.urls import reverse
+
+    assert uploads.file_limit_for_path(reverse("v1:webchat-uploads", kwargs={"widget_key": "k"})) == settings.MAX_UPLOAD_BYTES
+    assert uploads.file_limit_for_path(reverse("v1:knowledge-document-upload")) == 20 * 1024 * 1024
+    assert uploads.file_limit_for_path(reverse("v1:dataset-import-list")) == settings.MAX_DATASET_UPLOAD_BYTES
+    assert uploads.file_limit_for_path(reverse("v1:webchat-session", kwargs={"widget_key": "k"})) is None
+
+
 def test_limits_are_per_route_and_read_from_settings(settings: Any) -> None:
     settings.UPLOAD_ROUTE_LIMITS = [
         (r"^/api/v1/knowledge/documents/upload/?$", 5000),
