@@ -228,6 +228,33 @@ def test_finetuned_intent_model_trains_checkpoints_and_loads(tmp_path: Path) -> 
     model = load_model(str(tmp_path / "ft"))
     proba = model.predict_proba(["someone stole my card"])
     assert proba.shape == (1, 3) and abs(float(proba.sum()) - 1) < 1e-4
+    # the TF-IDF ensemble weight was chosen on the tuning split among the configured weights, and reloads
+    grid = manifest.params["text_weight_grid"]
+    assert [g["text_weight"] for g in grid] == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
+    best = max(g["tune_accuracy"] for g in grid)
+    chosen = next(g["text_weight"] for g in grid if g["tune_accuracy"] == best)
+    assert manifest.params["text_weight"] == chosen == model.text_weight
+    assert (model.text_head is not None) == (chosen > 0)
+    # length-sorted inference batches: every row comes back in the caller's order
+    texts = ["my parcel has not arrived after three weeks of waiting", "refund", "someone stole my card"]
+    forward, backward = model.predict_proba(texts, batch_size=2), model.predict_proba(texts[::-1], batch_size=2)
+    np.testing.assert_allclose(forward, backward[::-1], atol=1e-5)
+
+
+def test_length_buckets_cover_every_text_once_in_similar_length_batches() -> None:
+    from parley.intelligence.finetune import length_buckets
+
+    lengths = [int(n) for n in np.random.default_rng(0).integers(3, 60, size=203)]
+    batches = length_buckets(lengths, 8, 5, np.random.default_rng(1))
+    assert sorted(i for b in batches for i in b) == list(range(203))
+    assert all(1 <= len(b) <= 8 for b in batches) and len(batches) == 26
+    # padding: within a pool of 40 texts sorted by length, a batch spans far less than the whole range
+    spread = np.mean([max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches])
+    assert spread < 20
+    # seeded (reproducible), and a new epoch (generator state) gives another order
+    rng = np.random.default_rng(1)
+    assert length_buckets(lengths, 8, 5, rng) == batches
+    assert length_buckets(lengths, 8, 5, rng) != batches
 
 
 def test_sentiment_trend_direction() -> None:
