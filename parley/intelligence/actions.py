@@ -530,7 +530,8 @@ def run_training_job(job_id: Any) -> str:
                 version = register_model_version(directory=out, tenant=job.tenant)
                 locked.status, locked.finished_at, locked.model_version = ImportStatus.DONE, timezone.now(), version
                 locked.summary = _jsonable({k: v for k, v in result.summary().items() if k != "out"})
-                locked.save(update_fields=["status", "finished_at", "model_version", "summary", "updated_at"])
+                locked.error = ""  # a note left by a failed attempt before this one
+                locked.save(update_fields=["status", "finished_at", "model_version", "summary", "error", "updated_at"])
     except JobCancelled:
         return _finish_cancelled_training(job.pk)
     except (DatasetError, TrainingError, DomainError) as exc:
@@ -654,6 +655,17 @@ def expire_stalled_jobs(*, now: datetime | None = None) -> dict[str, int]:
             fail_training_job(job_id=job_id, reason=f"{reason}.")
             counts[key] += 1
     return counts
+
+
+def note_job_retry(*, kind: str, job_id: Any, exc: BaseException, attempts: int) -> None:
+    """An attempt of a job's task failed and will be retried: say so on the row (cleared when it finishes)."""
+    from django.utils import timezone
+
+    from parley.intelligence.models import ACTIVE_STATUSES, DatasetImport, TrainingJob
+
+    model = DatasetImport if kind == "dataset_import" else TrainingJob
+    note = f"Attempt {attempts} failed ({type(exc).__name__}: {exc}); retrying…"[:2000]
+    model.objects.filter(pk=job_id, status__in=ACTIVE_STATUSES).update(error=note, updated_at=timezone.now())
 
 
 def fail_job_for_good(*, kind: str, job_id: Any, exc: BaseException, attempts: int) -> str:

@@ -276,7 +276,10 @@ def run_import(
             locked.status = ImportStatus.DONE
             locked.progress_done = locked.progress_total = len(dialogues)
             locked.finished_at = timezone.now()
-            locked.save(update_fields=["quality", "status", "progress_done", "progress_total", "finished_at", "updated_at"])
+            locked.error = ""  # a note left by a failed attempt before this one
+            locked.save(
+                update_fields=["quality", "status", "progress_done", "progress_total", "finished_at", "error", "updated_at"]
+            )
         record = locked
     return ImportReport(
         import_id=str(record.id),

@@ -37,16 +37,29 @@ class JobTask(ParleyTask):
     job_kind = ""
     dont_autoretry_for = NON_RETRYABLE
 
+    def on_retry(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        from parley.intelligence.actions import note_job_retry
+
+        job_id = _job_id(args, kwargs)
+        if job_id is not None:
+            attempts = int(getattr(self.request, "retries", 0) or 0) + 1
+            note_job_retry(kind=self.job_kind, job_id=job_id, exc=exc, attempts=attempts)
+
     def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         try:
             super().on_failure(exc, task_id, args, kwargs, einfo)
         finally:
             from parley.intelligence.actions import fail_job_for_good
 
-            job_id = (list(args or []) or [None])[0] or next(iter((kwargs or {}).values()), None)
+            job_id = _job_id(args, kwargs)
             if job_id is not None:
                 attempts = int(getattr(self.request, "retries", 0) or 0) + 1
                 fail_job_for_good(kind=self.job_kind, job_id=job_id, exc=exc, attempts=attempts)
+
+
+def _job_id(args: Any, kwargs: Any) -> Any:
+    """The job's id: the task's first argument."""
+    return (list(args or []) or [None])[0] or next(iter((kwargs or {}).values()), None)
 
 
 @app.task(base=ParleyTask, name="parley.intelligence.analyse_messages", queue="analytics")

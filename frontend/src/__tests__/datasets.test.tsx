@@ -461,6 +461,26 @@ describe("Datasets page: paging and cancelling", () => {
     expect(screen.queryByText(/stopping…/)).toBeNull();
   });
 
+  it("says why a running import is taking longer: its last attempt failed and it is being retried", async () => {
+    const retrying = importRecord({
+      status: "running",
+      progress: 0.5,
+      quality: {},
+      finished_at: null,
+      error: "Attempt 1 failed (OperationalError: server closed the connection); retrying…",
+    });
+    mockFetch((path, method) => {
+      if (path === "/api/v1/intelligence/dataset-formats/") return { status: 200, body: FORMATS };
+      if (method === "GET") return { status: 200, body: page(path.startsWith("/api/v1/dataset-imports/") ? [retrying] : []) };
+      return undefined;
+    });
+    renderAt(`/datasets?import=${retrying.id}`, <Datasets />);
+    const detail = await screen.findByTestId("import-detail");
+    expect(detail).toHaveTextContent("Attempt 1 failed (OperationalError: server closed the connection); retrying…");
+    expect(detail).not.toHaveTextContent("The import failed");
+    expect(within(detail).getByRole("button", { name: "Cancel import" })).toBeEnabled();
+  });
+
   it("shows the server's reason when the import finished before the cancel arrived", async () => {
     const running = importRecord({ status: "running", progress: 0.5, progress_done: 1, progress_total: 2, quality: {}, finished_at: null });
     mockFetch((path, method) => {

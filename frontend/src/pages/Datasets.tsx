@@ -662,6 +662,7 @@ export function TrainingJobCard({ job }: { job: TrainingJob }) {
         ) : null}
       </div>
       {cancel.error ? <ErrorMessage error={cancel.error} /> : null}
+      {running && job.error ? <p className="muted">{job.error}</p> : null}
       {job.status === "failed" ? <p className="error-text">{job.error || "Training failed."}</p> : null}
       {job.status === "cancelled" ? <p className="muted">{job.error || "Cancelled."} No model version was registered.</p> : null}
       {job.status === "done" ? (
@@ -806,6 +807,7 @@ export default function Datasets() {
               </button>
             </div>
           ) : null}
+          {isActive(record.status) && record.error ? <p className="muted">{record.error}</p> : null}
           {record.status === "failed" ? <div className="error">The import failed: {record.error || "no reason given"}</div> : null}
           {record.status === "cancelled" ? (
             <p className="muted" data-testid="import-cancelled">

@@ -116,10 +116,14 @@ def test_a_retry_resumes_the_import_without_duplicates_or_double_counting(
     original = importer._import_chunk
     failures: list[str] = []
 
+    notes: list[str] = []
+
     def fails_once_on_the_second_chunk(*args: Any, **kwargs: Any) -> Any:
         if args[3][0].id == "c2" and not failures:
             failures.append("c2")
             raise ConnectionError("the database went away")
+        if args[3][0].id == "c1" and failures:  # the retry: the failed attempt is noted on the row meanwhile
+            notes.append(DatasetImport.objects.get(pk=queued["id"]).error)
         return original(*args, **kwargs)
 
     monkeypatch.setattr(importer, "CHUNK", 1)
@@ -128,7 +132,8 @@ def test_a_retry_resumes_the_import_without_duplicates_or_double_counting(
 
     body = _wait(client, f"/api/v1/dataset-imports/{queued['id']}/", _stopped)
     assert failures == ["c2"]
-    assert body["status"] == "done" and body["error"] == "", body
+    assert notes == ["Attempt 1 failed (ConnectionError: the database went away); retrying…"]
+    assert body["status"] == "done" and body["error"] == "", body  # the note is gone once it is done
     assert (body["conversations_created"], body["conversations_skipped"], body["messages_created"]) == (2, 0, 6)
     assert Conversation.objects.filter(tenant=tenant, source="synthetic").count() == 2
     assert Message.objects.filter(tenant=tenant).count() == 6
