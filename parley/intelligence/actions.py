@@ -136,7 +136,6 @@ def analyse_stored_messages(*, message_ids: list[Any], force: bool = False, batc
     return len(messages)
 
 
-MAX_DATASET_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_EXTRACTED_BYTES = 1024 * 1024 * 1024
 MAX_EXTRACTED_FILES = 20_000
 
@@ -158,9 +157,13 @@ def queue_dataset_import(
         The queued :class:`DatasetImport`; a worker runs it (``parley.intelligence.run_dataset_import``).
 
     Raises:
-        DomainError: unknown format (400), empty or too large file (400 / 413).
+        DomainError: unknown format (400), empty or too large file (400 / 413); when malware scanning
+            is configured, an infected file (422) or a scanner that cannot be reached (503).
     """
+    from django.conf import settings
+
     from parley.audit.actions import record_audit_event
+    from parley.core.uploads import check_upload_clean
     from parley.intelligence.datasets import formats
     from parley.intelligence.models import DatasetImport, ImportStatus
 
@@ -169,12 +172,14 @@ def queue_dataset_import(
     size = int(getattr(upload, "size", 0) or 0)
     if size == 0:
         raise DomainError("the uploaded file is empty", code=ErrorCode.INVALID, status_code=400)
-    if size > MAX_DATASET_UPLOAD_BYTES:
+    limit_bytes = int(settings.MAX_DATASET_UPLOAD_BYTES)
+    if size > limit_bytes:
         raise DomainError(
-            f"the file is {size} bytes; the limit is {MAX_DATASET_UPLOAD_BYTES} bytes",
+            f"the file is {size} bytes; the limit is {limit_bytes} bytes",
             code=ErrorCode.PAYLOAD_TOO_LARGE,
             status_code=413,
         )
+    check_upload_clean(upload)  # clamd, when PARLEY_CLAMD_ADDRESS is set
     with transaction.atomic():
         record = DatasetImport(
             tenant=tenant,

@@ -144,3 +144,25 @@ def test_train_an_intent_model_on_an_uploaded_dataset(celery_worker_thread: Any)
     assert outsider.status_code == 404
     bad_kind = client.post("/api/v1/training-jobs/", {"kind": "topics", "dataset_import": imported["id"]}, format="json")
     assert bad_kind.status_code == 400
+
+
+@pytest.mark.django_db
+def test_an_infected_dataset_file_is_refused_and_nothing_is_stored(tenant: Any, settings: Any) -> None:
+    from parley.testing.fake_clamd import EICAR, EICAR_SIGNATURE, FakeClamd
+
+    client = factories.api_client(tenant, "analyst")
+    with FakeClamd() as clamd:
+        settings.CLAMD_ADDRESS = clamd.address
+        settings.CLAMD_FAIL_OPEN = False
+        csv = b"conversation_id,turn,speaker,text\nc1,1,customer,hello\n"
+        infected = client.post(
+            "/api/v1/dataset-imports/", {"file": _upload("d.csv", csv + EICAR), "format": "synthetic"}, format="multipart"
+        )
+        assert infected.status_code == 422 and EICAR_SIGNATURE in infected.json()["detail"]
+        assert not DatasetImport.objects.filter(tenant=tenant).exists()
+        clean = client.post(
+            "/api/v1/dataset-imports/", {"file": _upload("d.csv", csv), "format": "synthetic"}, format="multipart"
+        )
+        assert clean.status_code == 202, clean.content
+        assert [scan.content for scan in clamd.scans] == [csv + EICAR, csv]
+        assert DatasetImport.objects.get(tenant=tenant).upload.read() == csv
