@@ -11,15 +11,11 @@ per-conversation Redis lock keeps two turns of one conversation from interleavin
 
 from __future__ import annotations
 
-import os
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import structlog
-from django.db import connection, connections
 from django.utils import timezone
 from redis.exceptions import LockError
 
@@ -47,27 +43,6 @@ LOCK_WAIT_S = 90
 HUMAN_STATUSES = (ConversationStatus.PENDING_HUMAN, ConversationStatus.ASSIGNED)
 FINISHED_STATUSES = (ConversationStatus.RESOLVED, ConversationStatus.CLOSED)
 ACTOR = "assistant"
-
-
-_UNKNOWN: Any = object()
-_helpers: tuple[int, ThreadPoolExecutor] | None = None
-_helpers_guard = threading.Lock()
-
-
-def _helper_threads() -> ThreadPoolExecutor:
-    """This process's helper threads for work a turn runs alongside (recreated after a fork)."""
-    global _helpers
-    with _helpers_guard:
-        if _helpers is None or _helpers[0] != os.getpid():
-            _helpers = (os.getpid(), ThreadPoolExecutor(max_workers=4, thread_name_prefix="parley-turn-helper"))
-        return _helpers[1]
-
-
-def _retrieve_on_helper_thread(arguments: dict[str, Any]) -> tuple[list[Passage], str]:
-    try:
-        return sources.retrieve(**arguments)
-    finally:
-        connections.close_all()  # hand this thread's database connection back to the pool
 
 
 class TurnBusy(Exception):
@@ -211,7 +186,6 @@ class Turn:
         # "sí" or "ok" must not switch a Spanish conversation to English.
         spoken = self.conversation.language or self.analysis.get("language")
         self.language = pick_language(spoken, list(self.assistant.languages or []) if self.assistant else [])
-        self.prefetch = self._start_retrieval()
         self.bundle = build_context(
             conversation=conversation,
             message=self.message,
@@ -280,7 +254,7 @@ class Turn:
 
     def _reply(self) -> str:
         text = self.message.text
-        pending = self.pending if self.pending is not _UNKNOWN else self._pending_action()
+        pending = self._pending_action()
         if pending is not None:
             return self._confirmation(pending)
         if not text.strip() and self.message.attachments.exists():
@@ -304,43 +278,18 @@ class Turn:
             return self._handover("low_confidence")
         return self._carry_out(decision)
 
-    def _retrieval_arguments(self) -> dict[str, Any]:
-        assistant = self.assistant
-        return {
-            "tenant": self.conversation.tenant_id,
-            "query": self.message.text,
-            "k": 5,
-            "source_ids": list(assistant.knowledge_source_ids or []) if assistant else None,
-            "tags": list(assistant.knowledge_tags or []) if assistant else None,
-            "language": self.analysis.get("language"),
-            "conversation_id": str(self.conversation.id),
-            "record": True,
-        }
-
-    def _start_retrieval(self) -> Future[tuple[list[Passage], str]] | None:
-        """Start the knowledge search on a helper thread while the context is built, when the turn is
-        sure to need it (no pending confirmation, no handover rule firing, some text to search).
-
-        Not inside a transaction: the helper thread has its own connection and would not see it.
-        """
-        self.pending: Any = _UNKNOWN
-        if connection.in_atomic_block or not self.message.text.strip():
-            return None
-        if self.conversation.status not in HUMAN_STATUSES:
-            self.pending = self._pending_action()
-            if self.pending is not None or handover_trigger(self.message.text, self.analysis, self.rules) is not None:
-                return None
-        return _helper_threads().submit(_retrieve_on_helper_thread, self._retrieval_arguments())
-
     def _retrieve(self) -> list[Passage]:
-        prefetch = getattr(self, "prefetch", None)
-        if prefetch is not None:
-            try:
-                passages, error = prefetch.result()
-            except Exception as exc:  # noqa: BLE001 - as in sources.retrieve: degrade, never drop the message
-                passages, error = [], f"knowledge: {exc}"
-        else:
-            passages, error = sources.retrieve(**self._retrieval_arguments())
+        assistant = self.assistant
+        passages, error = sources.retrieve(
+            tenant=self.conversation.tenant_id,  # an id: no query for the tenant row
+            query=self.message.text,
+            k=5,
+            source_ids=list(assistant.knowledge_source_ids or []) if assistant else None,
+            tags=list(assistant.knowledge_tags or []) if assistant else None,
+            language=self.analysis.get("language"),
+            conversation_id=str(self.conversation.id),
+            record=True,
+        )
         if error:
             self.record.errors.append(error)
         self.record.retrieved = [{**p.as_dict(), "text": p.text[:300]} for p in passages]
