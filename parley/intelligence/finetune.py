@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from parley.intelligence.training import Splits, TrainResult
 
 DEFAULTS: dict[str, Any] = {
-    "epochs": 3,
+    "epochs": 4,
     "batch_size": 32,
     "learning_rate": 8e-5,
     "head_learning_rate": 2e-3,
@@ -35,12 +35,18 @@ DEFAULTS: dict[str, Any] = {
     "bucket_batches": 50,
     # torch intra-op threads (0 = torch's default); on a shared box one thread per training wastes less
     "threads": 0,
-    # ensemble with a word + character TF-IDF logistic regression: P = (1 - w) · fine-tuned + w · TF-IDF,
-    # w chosen on the tuning split among these weights (0 alone = no TF-IDF head is fitted)
-    "text_weights": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
+    # the classifier's logits are multiplied by this (the pooled embedding is unit length)
+    "logit_scale": 20.0,
+    # ensemble: P = (1 - we - wt) · fine-tuned + we · (frozen MiniLM embeddings → logistic regression, C =
+    # embedding_c) + wt · (word + character TF-IDF → logistic regression, C = text_c); (we, wt) chosen on
+    # the tuning split among these weights (all 0 = no extra head is fitted)
+    "embedding_weights": [0.0, 0.2, 0.3, 0.4, 0.5],
+    "text_weights": [0.0, 0.1, 0.2, 0.3],
+    "embedding_c": 10.0,
     "text_c": 10.0,
 }
 TEXT_HEAD_DIR = "text_head"
+EMBEDDING_HEAD_DIR = "embedding_head"
 
 
 def length_buckets(lengths: list[int], batch_size: int, pool_batches: int, rng: np.random.Generator) -> list[list[int]]:
@@ -64,7 +70,7 @@ def _device() -> Any:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def _build(num_labels: int, encoder_dir: Path) -> Any:
+def _build(num_labels: int, encoder_dir: Path, logit_scale: float = 1.0) -> Any:
     import torch
     from transformers import AutoModel
 
@@ -80,7 +86,9 @@ def _build(num_labels: int, encoder_dir: Path) -> Any:
             mask = attention_mask.unsqueeze(-1).to(states.dtype)
             pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1e-6)
             pooled = torch.nn.functional.normalize(pooled, dim=-1)
-            return self.classifier(self.dropout(pooled)) * 1.0
+            # a unit-length embedding gives logits of a few tenths: without a scale the softmax stays flat
+            # and training crawls (cross-entropy 1.2 after three epochs); 20 makes confident logits reachable
+            return self.classifier(self.dropout(pooled)) * logit_scale
 
     return MeanPoolClassifier()
 
@@ -91,8 +99,6 @@ class FinetunedIntentModel:
     Optionally averaged with a word + character TF-IDF head (``text_head``, weight ``text_weight``),
     which catches wording the encoder blurs (amounts, card names, typos) at almost no cost per message.
     """
-
-    needs_embeddings = False
 
     def __init__(
         self,
@@ -105,9 +111,12 @@ class FinetunedIntentModel:
         max_length: int = 64,
         text_head: LinearHead | None = None,
         text_weight: float = 0.0,
+        embedding_head: LinearHead | None = None,
+        embedding_weight: float = 0.0,
     ) -> None:
-        if text_head is not None and text_head.labels != labels:
-            raise ValueError("the text head must have the same labels, in the same order, as the fine-tuned model")
+        for head in (text_head, embedding_head):
+            if head is not None and head.labels != labels:
+                raise ValueError("an ensemble head must have the same labels, in the same order, as the fine-tuned model")
         self.model = model
         self.tokenizer = tokenizer
         self.labels = labels
@@ -116,12 +125,24 @@ class FinetunedIntentModel:
         self.max_length = max_length
         self.text_head = text_head if text_weight > 0 else None
         self.text_weight = text_weight if text_head is not None else 0.0
+        self.embedding_head = embedding_head if embedding_weight > 0 else None
+        self.embedding_weight = embedding_weight if embedding_head is not None else 0.0
+        # with an embedding head the live pipeline passes the MiniLM sentence embeddings it computes anyway
+        self.needs_embeddings = self.embedding_head is not None
 
     def predict_proba(self, texts: list[str], embeddings: np.ndarray | None = None, batch_size: int = 128) -> np.ndarray:
         proba = self.encoder_proba(texts, batch_size=batch_size)
-        if self.text_head is not None and len(texts):
-            text_proba = self.text_head.predict_proba(np.zeros((len(texts), 0), dtype=np.float32), texts)
-            proba = (1.0 - self.text_weight) * proba + self.text_weight * text_proba
+        if not len(texts):
+            return proba
+        proba = (1.0 - self.text_weight - self.embedding_weight) * proba
+        if self.text_head is not None:
+            proba += self.text_weight * self.text_head.predict_proba(np.zeros((len(texts), 0), dtype=np.float32), texts)
+        if self.embedding_head is not None:
+            if embeddings is None:
+                from parley.intelligence.embeddings import encode
+
+                embeddings = encode(texts)
+            proba += self.embedding_weight * self.embedding_head.predict_proba(embeddings)
         return proba
 
     def encoder_proba(self, texts: list[str], batch_size: int = 128) -> np.ndarray:
@@ -161,8 +182,11 @@ class FinetunedIntentModel:
         (directory / "labels.json").write_text(json.dumps(self.labels), encoding="utf-8")
         if self.text_head is not None:
             self.text_head.save(directory / TEXT_HEAD_DIR)
+        if self.embedding_head is not None:
+            self.embedding_head.save(directory / EMBEDDING_HEAD_DIR)
         manifest.params["oos_threshold"] = self.oos_threshold
         manifest.params["text_weight"] = self.text_weight
+        manifest.params["embedding_weight"] = self.embedding_weight
         manifest.write(directory)
 
     @classmethod
@@ -171,11 +195,12 @@ class FinetunedIntentModel:
         from transformers import AutoTokenizer
 
         labels = json.loads((directory / "labels.json").read_text(encoding="utf-8"))
-        model = _build(len(labels), directory / "encoder")
+        # models saved before the scale existed were trained (and must predict) with a scale of 1
+        model = _build(len(labels), directory / "encoder", float(manifest.params.get("logit_scale", 1.0)))
         model.classifier.load_state_dict(torch.load(directory / "classifier.pt", map_location="cpu", weights_only=True))
         model.to(_device()).eval()
         tokenizer = AutoTokenizer.from_pretrained(str(directory / "encoder"), local_files_only=True)
-        text_dir = directory / TEXT_HEAD_DIR
+        text_dir, embedding_dir = directory / TEXT_HEAD_DIR, directory / EMBEDDING_HEAD_DIR
         return cls(
             model,
             tokenizer,
@@ -185,39 +210,54 @@ class FinetunedIntentModel:
             max_length=int(manifest.params.get("max_length", 64)),
             text_head=LinearHead.load(text_dir) if (text_dir / "head.npz").is_file() else None,
             text_weight=float(manifest.params.get("text_weight", 0.0)),
+            embedding_head=LinearHead.load(embedding_dir) if (embedding_dir / "head.npz").is_file() else None,
+            embedding_weight=float(manifest.params.get("embedding_weight", 0.0)),
         )
 
 
-def choose_text_weight(
+def choose_ensemble(
     model: FinetunedIntentModel, splits: Splits, tune_proba: np.ndarray, opts: dict[str, Any], seed: int
 ) -> list[dict[str, float]]:
-    """Fit the TF-IDF head on train and set ``model``'s ensemble weight to the best on the tuning split.
+    """Fit the ensemble heads on train and set ``model``'s ensemble weights to the best on the tuning split.
 
     ``tune_proba`` are the fine-tuned network's own probabilities on the tuning split. Ties go to the
-    smaller weight. Returns the weights tried with their tuning accuracy.
+    earlier (smaller) weights. Returns the weight pairs tried with their tuning accuracy.
     """
-    weights = sorted({float(w) for w in opts.get("text_weights") or [0.0]} | {0.0})
-    if weights == [0.0]:
+    embedding_weights = sorted({float(w) for w in opts.get("embedding_weights") or [0.0]} | {0.0})
+    text_weights = sorted({float(w) for w in opts.get("text_weights") or [0.0]} | {0.0})
+    pairs = [(we, wt) for we in embedding_weights for wt in text_weights if we + wt < 1.0]
+    if pairs == [(0.0, 0.0)]:
         return []
     texts, gold = [r.text for r in splits.train], [r.label or "" for r in splits.train]
-    text_head = LinearHead.fit(
-        np.zeros((len(texts), 0), dtype=np.float32), gold, c=float(opts["text_c"]), texts=texts, tfidf_weight=1.0, seed=seed
-    )
-    if text_head.labels != model.labels:  # a label missing from train cannot happen (stratified), but never misalign
-        return []
     tune_texts = [r.text for r in splits.tune]
     tune_gold = np.asarray([r.label or "" for r in splits.tune])
-    text_proba = text_head.predict_proba(np.zeros((len(tune_texts), 0), dtype=np.float32), tune_texts)
+    no_dims = np.zeros((len(texts), 0), dtype=np.float32)
+    text_head = embedding_head = None
+    text_proba = embedding_proba = np.zeros_like(tune_proba)
+    if max(text_weights) > 0:
+        text_head = LinearHead.fit(no_dims, gold, c=float(opts["text_c"]), texts=texts, tfidf_weight=1.0, seed=seed)
+        text_proba = text_head.predict_proba(np.zeros((len(tune_texts), 0), dtype=np.float32), tune_texts)
+    if max(embedding_weights) > 0:
+        from parley.intelligence.cache import cached_encode
+
+        embedded = cached_encode(texts + tune_texts)
+        embedding_head = LinearHead.fit(embedded[: len(texts)], gold, c=float(opts["embedding_c"]), seed=seed)
+        embedding_proba = embedding_head.predict_proba(embedded[len(texts) :])
+    for head in (text_head, embedding_head):
+        if head is not None and head.labels != model.labels:  # a label missing from train: never misalign
+            return []
     labels = np.asarray(model.labels)
-    tried, best_weight, best_score = [], 0.0, -1.0
-    for weight in weights:
-        proba = (1.0 - weight) * tune_proba + weight * text_proba
+    tried: list[dict[str, float]] = []
+    best, best_score = (0.0, 0.0), -1.0
+    for we, wt in pairs:
+        proba = (1.0 - we - wt) * tune_proba + we * embedding_proba + wt * text_proba
         score = float((labels[proba.argmax(axis=1)] == tune_gold).mean())
-        tried.append({"text_weight": weight, "tune_accuracy": round(score, 4)})
+        tried.append({"embedding_weight": we, "text_weight": wt, "tune_accuracy": round(score, 4)})
         if score > best_score + 1e-9:
-            best_weight, best_score = weight, score
-    model.text_head = text_head if best_weight > 0 else None
-    model.text_weight = best_weight if best_weight > 0 else 0.0
+            best, best_score = (we, wt), score
+    model.embedding_head, model.embedding_weight = (embedding_head, best[0]) if best[0] > 0 else (None, 0.0)
+    model.text_head, model.text_weight = (text_head, best[1]) if best[1] > 0 else (None, 0.0)
+    model.needs_embeddings = model.embedding_head is not None
     return tried
 
 
@@ -241,7 +281,7 @@ def train_finetuned_intent(
     tune_texts, tune_gold = [r.text for r in splits.tune], [r.label or "" for r in splits.tune]
     device = _device()
     tokenizer = AutoTokenizer.from_pretrained(str(model_path()), local_files_only=True)
-    net = _build(len(labels), model_path()).to(device)
+    net = _build(len(labels), model_path(), float(opts["logit_scale"])).to(device)
     model = FinetunedIntentModel(
         net, tokenizer, labels, oos_threshold=0.0, name=f"{format}-finetuned", max_length=opts["max_length"]
     )
@@ -260,6 +300,13 @@ def train_finetuned_intent(
         optimiser, int(opts["warmup_ratio"] * steps_per_epoch * opts["epochs"]), steps_per_epoch * opts["epochs"]
     )
     checkpoint = out / "checkpoint"
+    checkpoint_manifest: dict[str, Any] = {
+        "kind": "intent",
+        "algorithm": "finetuned",
+        "name": model.name,
+        "labels": labels,
+        "params": {"logit_scale": opts["logit_scale"], "max_length": opts["max_length"]},
+    }
     history: list[dict[str, Any]] = []
     best_score, bad_epochs, stopped = -1.0, 0, "epochs"
     # logits of a normalised embedding need a scale to become confident: learn it via the head's weights
@@ -295,7 +342,7 @@ def train_finetuned_intent(
         history.append({"epoch": epoch + 1, "loss": round(float(np.mean(losses)), 4), "tune_accuracy": score})
         if score > best_score:
             best_score, bad_epochs = score, 0
-            model.save(checkpoint, Manifest(kind="intent", algorithm="finetuned", name=model.name, labels=labels))
+            model.save(checkpoint, Manifest(**{**checkpoint_manifest, "params": dict(checkpoint_manifest["params"])}))
         else:
             bad_epochs += 1
             if bad_epochs > opts["patience"]:
@@ -303,10 +350,12 @@ def train_finetuned_intent(
                 break
         if stopped == "max_seconds":
             break
-    best = FinetunedIntentModel.load(checkpoint, Manifest(kind="intent", algorithm="finetuned", name=model.name, labels=labels))
+    best = FinetunedIntentModel.load(
+        checkpoint, Manifest(**{**checkpoint_manifest, "params": dict(checkpoint_manifest["params"])})
+    )
     tune_proba = best.encoder_proba(tune_texts)
-    text_grid = choose_text_weight(best, splits, tune_proba, opts, seed)
-    if best.text_weight > 0:
+    ensemble_grid = choose_ensemble(best, splits, tune_proba, opts, seed)
+    if best.text_weight > 0 or best.embedding_weight > 0:
         tune_proba = best.predict_proba(tune_texts)
     calibration = calibrate_threshold(labels, tune_proba, tune_gold)
     gold = [r.label or "" for r in splits.report]
@@ -327,7 +376,7 @@ def train_finetuned_intent(
             "seed": seed,
             "history": history,
             "stopped": stopped,
-            "text_weight_grid": text_grid,
+            "ensemble_grid": ensemble_grid,
             "device": str(device),
             "splits": {"train": len(splits.train), "tune": len(splits.tune), splits.report_name: len(splits.report)},
         },

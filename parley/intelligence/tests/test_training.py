@@ -173,7 +173,7 @@ def test_cli_train_and_evaluate_print_one_json_line(tmp_path: Path) -> None:
         ],
     )
     assert trained.exit_code == 0, trained.output
-    summary = json.loads(trained.output.strip().splitlines()[-1])
+    summary = json.loads(trained.stdout.strip().splitlines()[-1])
     assert summary["kind"] == "intent" and "accuracy" in summary
     evaluated = runner.invoke(
         evaluate,
@@ -192,7 +192,7 @@ def test_cli_train_and_evaluate_print_one_json_line(tmp_path: Path) -> None:
         ],
     )
     assert evaluated.exit_code == 0, evaluated.output
-    line = json.loads(evaluated.output.strip())
+    line = json.loads(evaluated.stdout.strip())
     assert line["split"] == "carved_test" and line["accuracy"] == summary["accuracy"]
     bad = runner.invoke(
         evaluate,
@@ -228,13 +228,26 @@ def test_finetuned_intent_model_trains_checkpoints_and_loads(tmp_path: Path) -> 
     model = load_model(str(tmp_path / "ft"))
     proba = model.predict_proba(["someone stole my card"])
     assert proba.shape == (1, 3) and abs(float(proba.sum()) - 1) < 1e-4
-    # the TF-IDF ensemble weight was chosen on the tuning split among the configured weights, and reloads
-    grid = manifest.params["text_weight_grid"]
-    assert [g["text_weight"] for g in grid] == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
+    assert manifest.params["logit_scale"] == 20.0 and read_manifest(tmp_path / "ft" / "checkpoint").params["logit_scale"] == 20.0
+    # the ensemble weights (embedding head, TF-IDF head) were chosen on the tuning split, and reload
+    grid = manifest.params["ensemble_grid"]
+    assert len(grid) == 5 * 4 and {(g["embedding_weight"], g["text_weight"]) for g in grid} >= {(0.0, 0.0), (0.5, 0.3)}
     best = max(g["tune_accuracy"] for g in grid)
-    chosen = next(g["text_weight"] for g in grid if g["tune_accuracy"] == best)
-    assert manifest.params["text_weight"] == chosen == model.text_weight
-    assert (model.text_head is not None) == (chosen > 0)
+    chosen = next(g for g in grid if g["tune_accuracy"] == best)
+    assert manifest.params["embedding_weight"] == chosen["embedding_weight"] == model.embedding_weight
+    assert manifest.params["text_weight"] == chosen["text_weight"] == model.text_weight
+    assert (model.text_head is not None) == (chosen["text_weight"] > 0)
+    assert model.needs_embeddings == (model.embedding_head is not None) == (chosen["embedding_weight"] > 0)
+    # the ensemble is the weighted sum of its parts
+    text = ["my card was stolen yesterday"]
+    parts = (1 - model.embedding_weight - model.text_weight) * model.encoder_proba(text)
+    if model.text_head is not None:
+        parts += model.text_weight * model.text_head.predict_proba(np.zeros((1, 0), dtype=np.float32), text)
+    if model.embedding_head is not None:
+        from parley.intelligence.embeddings import encode
+
+        parts += model.embedding_weight * model.embedding_head.predict_proba(encode(text))
+    np.testing.assert_allclose(model.predict_proba(text), parts, atol=1e-5)
     # length-sorted inference batches: every row comes back in the caller's order
     texts = ["my parcel has not arrived after three weeks of waiting", "refund", "someone stole my card"]
     forward, backward = model.predict_proba(texts, batch_size=2), model.predict_proba(texts[::-1], batch_size=2)
