@@ -25,6 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", choices=["fast", "finetuned"], default="fast")
     parser.add_argument("--max-seconds", type=float, default=1200.0, help="fine-tuning time budget")
+    parser.add_argument("--epochs", type=int, default=None, help="fine-tuning epochs (default: finetune.DEFAULTS)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads for fine-tuning (0 = torch's default)")
     parser.add_argument("--limit", type=int, default=None, help="use a seeded sample of this many texts")
     parser.add_argument("--out", type=Path, default=None, help="keep the trained model here")
@@ -61,7 +62,11 @@ def main() -> None:
         grid=grid,
         progress=False,
         limit=args.limit,
-        finetune_options={"max_seconds": args.max_seconds, **({"threads": args.threads} if args.threads else {})},
+        finetune_options={
+            "max_seconds": args.max_seconds,
+            **({"threads": args.threads} if args.threads else {}),
+            **({"epochs": args.epochs} if args.epochs else {}),
+        },
     )
     train_s = time.perf_counter() - started
     train_cpu_s = time.process_time() - cpu_started
