@@ -76,6 +76,19 @@ def run(shop: dict[str, Any], n: int, label: str) -> list[float]:
     return latencies
 
 
+def warm_up(shop: dict[str, Any], n: int, label: str) -> None:
+    """Send ``n`` messages at once (so every pool process takes some and loads its models), wait for all."""
+    from _assistant_shop import replies_to, store_inbound
+
+    sent = [
+        store_inbound(shop["channel"], f"{label}-{index}", QUESTIONS[index % len(QUESTIONS)].format(order=1), enqueue_turn=True)
+        for index in range(n)
+    ]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not all(replies_to(result.message) for result in sent):
+        time.sleep(0.05)
+
+
 def start_live_worker() -> subprocess.Popen[bytes]:
     """The live worker exactly as ``parley up`` starts it (two slots), in its own process."""
     from parley.config.celery import LIVE_QUEUES
@@ -130,8 +143,9 @@ def main() -> None:
                 connection.default_channel.queue_purge(queue)
         worker = start_live_worker()
         try:
-            run(retrieval_shop, 6, "warm-rr")  # both pool processes load the models and warm their caches
-            run(llm_shop, 4, "warm-llm")
+            warm_up(retrieval_shop, 8, "warm-rr")  # both pool processes load the models and warm their caches
+            warm_up(llm_shop, 8, "warm-llm")
+            run(retrieval_shop, 6, "warm-rr-seq")
             retrieval = run(retrieval_shop, args.messages, "rr")
             with_llm = run(llm_shop, args.messages, "llm")
         finally:

@@ -346,7 +346,10 @@ def send_outbound(
         raise DomainError("this conversation is closed", code=ErrorCode.CONFLICT, status_code=409)
     now = timezone.now()
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        # customer and channel come along (the event's serializer reads them), only the conversation is locked
+        conversation = (
+            Conversation.objects.select_for_update(of=("self",)).select_related("customer", "channel").get(pk=conversation.pk)
+        )
         message = Message.objects.create(
             tenant_id=conversation.tenant_id,
             conversation=conversation,
@@ -432,7 +435,10 @@ def update_conversation(*, conversation: Conversation, changes: dict[str, Any], 
     """Apply a person's edit: status, priority, labels, team, assignee."""
     now = timezone.now()
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        # customer and channel come along (the event's serializer reads them), only the conversation is locked
+        conversation = (
+            Conversation.objects.select_for_update(of=("self",)).select_related("customer", "channel").get(pk=conversation.pk)
+        )
         fields: list[str] = []
         if "assignee" in changes:
             assignee_id = changes["assignee"]
