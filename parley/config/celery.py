@@ -57,38 +57,39 @@ class ParleyTask(Task):  # type: ignore[misc]
 
 
 # Database connections between tasks in a prefork child (how `parley up` runs workers). Celery's Django
-# fix-up closes every connection before and after each task and, in a prefork child, closes the whole
-# connection pool too: every task opened a new PostgreSQL connection (~15 ms, its prepared statements
-# lost) before its first query. In a child (after the fix-up has closed what it inherited from the
-# parent) the fix-up's per-task closing is turned off, and `_task_started` / `_task_finished` hand the
-# connections back to the child's pool instead, which keeps them open (a broken one is discarded there).
-# Thread and solo pools keep the fix-up's behaviour.
-_prefork_child = False
+# fix-up closes each connection before and after every task (with a pool: hands it back) and, in a
+# prefork child only, also closes the whole connection pool: every task then opened a new PostgreSQL
+# connection (~15 ms, its prepared statements lost) before its first query. A child closes what it
+# inherited from the parent once, when it starts, and from then on the fix-up treats it like the solo
+# and thread pools do: connections go back to the child's pool between tasks, the pool stays open.
+_worker_main_pid: int | None = None
+
+
+@signals.worker_init.connect
+def _worker_starting(**_: Any) -> None:
+    global _worker_main_pid
+    _worker_main_pid = os.getpid()
 
 
 @signals.worker_process_init.connect
 def _prefork_child_started(**_: Any) -> None:
-    global _prefork_child
-    _prefork_child = True
+    if _worker_main_pid is None or os.getpid() == _worker_main_pid:
+        return  # the solo pool sends this signal in the worker's own process
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        connection.close()
+        if hasattr(connection, "close_pool"):
+            connection.close_pool()  # the parent's pool: never shared with a child
     for fixup in app._fixups or []:
         worker_fixup = getattr(fixup, "_worker_fixup", None)
-        if worker_fixup is not None and hasattr(worker_fixup, "db_reuse_max"):
-            worker_fixup.db_reuse_max = 2**62  # "reuse connections for ever": its per-task close is skipped
-
-
-def _release_database_connections() -> None:
-    if not _prefork_child:
-        return
-    from django.db import close_old_connections
-
-    close_old_connections()  # CONN_MAX_AGE=0: back to the pool, which keeps the connection open
+        if worker_fixup is not None and hasattr(worker_fixup, "_is_prefork"):
+            worker_fixup._is_prefork = lambda: False  # per task: hand connections back, keep the pool
 
 
 @signals.task_prerun.connect
 def _task_started(task_id: str | None = None, task: Any = None, **_: Any) -> None:
     if task is not None:
-        if not getattr(task.request, "is_eager", False):
-            _release_database_connections()
         task.request._parley_started = time.perf_counter()
 
 
@@ -98,8 +99,6 @@ def _task_finished(task: Any = None, state: str | None = None, **_: Any) -> None
 
     if task is None:
         return
-    if not getattr(task.request, "is_eager", False):
-        _release_database_connections()
     started = getattr(task.request, "_parley_started", None)
     if started is not None:
         metrics.TASK_LATENCY.labels(task.name).observe(time.perf_counter() - started)
