@@ -57,6 +57,8 @@ class ReceiveResult:
     message: Message
     conversation: Conversation
     created: bool
+    #: the message should get an assistant turn (queued on commit unless the caller asked to queue it itself)
+    turn_wanted: bool = False
 
 
 # Events are built at commit time (serialising costs a few queries): whatever was queued on commit
@@ -215,12 +217,13 @@ def receive_inbound(*, channel: Channel, inbound: InboundMessage, enqueue_turn: 
             )
             _store_inbound_attachments(message, inbound)
             _touch_conversation(conversation, message, now, from_customer=True)
-            if enqueue_turn and conversation.status in (
+            turn_wanted = conversation.status in (
                 ConversationStatus.BOT,
                 ConversationStatus.OPEN,
                 ConversationStatus.ASSIGNED,
                 ConversationStatus.PENDING_HUMAN,
-            ):
+            )
+            if enqueue_turn and turn_wanted:
                 # queued first on commit: the assistant starts while the inbox events are built
                 message_id = message.id
                 transaction.on_commit(lambda: _enqueue_turn(message_id))
@@ -231,7 +234,7 @@ def receive_inbound(*, channel: Channel, inbound: InboundMessage, enqueue_turn: 
         existing = Message.objects.select_related("conversation").get(channel=channel, external_id=inbound.external_id)
         return ReceiveResult(existing, existing.conversation, False)
     log.info("message_received", conversation_id=str(conversation.id), message_id=str(message.id), channel=channel.type)
-    return ReceiveResult(message, conversation, True)
+    return ReceiveResult(message, conversation, True, turn_wanted=turn_wanted)
 
 
 def _store_inbound_attachments(message: Message, inbound: InboundMessage) -> None:

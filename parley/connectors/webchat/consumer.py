@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from parley.connectors.models import Channel
 from parley.connectors.webchat import service
 from parley.connectors.webchat.schemas import FRAME_TYPES, MAX_FRAME_BYTES, HelloFrame, MessageFrame, ReadFrame, TypingFrame
+from parley.orchestrator.dispatch import enqueue_turn
 from parley.realtime.events import TypingEvent, conversation_group, inbox_group, send_event_on_commit
 
 HELLO_TIMEOUT_S = 10.0
@@ -180,13 +181,23 @@ class WebchatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
         def store() -> tuple[service.PostedMessage, dict[str, Any]]:
             posted = service.post_message(
-                channel, visitor_id, client_id=frame.client_id, text=frame.text, button_id=frame.button_id, profile=profile
+                channel,
+                visitor_id,
+                client_id=frame.client_id,
+                text=frame.text,
+                button_id=frame.button_id,
+                profile=profile,
+                enqueue_turn=False,
             )
             return posted, service.visitor_message(posted.message)
 
         posted, message = await database_sync_to_async(store)()
         self.profile = {}
-        await self._follow_conversation(message["conversation_id"])
+        try:  # listen to the conversation before its assistant turn starts (a first message opens it)
+            await self._follow_conversation(message["conversation_id"])
+        finally:  # the stored message gets its turn whatever happened to the subscription
+            if posted.turn_pending:
+                await database_sync_to_async(enqueue_turn)(posted.message.id)
         await self._send({"type": "ack", **posted.ack(frame.client_id)})
         if not posted.duplicate:
             await self.channel_layer.group_send(

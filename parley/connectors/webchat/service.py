@@ -252,6 +252,8 @@ class PostedMessage:
 
     message: Message
     duplicate: bool
+    #: an assistant turn is wanted and the caller (``enqueue_turn=False``) still has to queue it
+    turn_pending: bool = False
 
     def ack(self, client_id: str) -> dict[str, Any]:
         return {
@@ -270,8 +272,14 @@ def post_message(
     text: str,
     button_id: str | None = None,
     profile: dict[str, str] | None = None,
+    enqueue_turn: bool = True,
 ) -> PostedMessage:
-    """Store a visitor message exactly once per ``client_id`` and hand it to the assistant on commit."""
+    """Store a visitor message exactly once per ``client_id`` and hand it to the assistant on commit.
+
+    With ``enqueue_turn=False`` the caller queues the turn itself (``PostedMessage.turn_pending``): the
+    socket first joins the conversation's group, so the first message's "assistant is typing" and
+    the events of a fast turn are not published before the visitor listens.
+    """
     profile = profile or {}
     result = conversation_actions.receive_inbound(
         channel=channel,
@@ -285,11 +293,14 @@ def post_message(
             button_id=button_id or "",
             raw={"client_id": client_id},
         ),
+        enqueue_turn=enqueue_turn,
     )
     if result.created and profile:
         fill_profile(result.conversation.customer, profile)
     message = Message.objects.select_related("sender_user").prefetch_related("attachments").get(pk=result.message.pk)
-    return PostedMessage(message=message, duplicate=not result.created)
+    return PostedMessage(
+        message=message, duplicate=not result.created, turn_pending=result.created and result.turn_wanted and not enqueue_turn
+    )
 
 
 def mark_read(channel: Channel, visitor_id: str, message_id: str) -> int:
