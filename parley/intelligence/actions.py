@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -372,25 +373,18 @@ def fail_dataset_import(*, import_id: Any, reason: str) -> str:
     return status
 
 
-def cancel_dataset_import(*, record: Any, actor: str) -> Any:
-    """Cancel a queued or running import: the worker stops at its next chunk and removes the partial rows.
-
-    A queued import is stopped at once (``finished_at`` set); a running one keeps ``finished_at`` empty
-    until the worker has cleaned up.
-
-    Raises:
-        DomainError: 409 when the import has already finished (done, failed or cancelled).
-    """
+def _cancel_job(*, model: Any, pk: Any, actor: str, noun: str, audit_action: str, data: Callable[[Any], dict[str, Any]]) -> Any:
+    """Mark a queued or running job row ``cancelled`` (a queued one is finished at once); 409 otherwise."""
     from django.utils import timezone
 
     from parley.audit.actions import record_audit_event
-    from parley.intelligence.models import ACTIVE_STATUSES, DatasetImport, ImportStatus
+    from parley.intelligence.models import ACTIVE_STATUSES, ImportStatus
 
     with transaction.atomic():
-        locked = DatasetImport.objects.select_for_update().get(pk=record.pk)
+        locked = model.objects.select_for_update().get(pk=pk)
         if locked.status not in ACTIVE_STATUSES:
             raise DomainError(
-                f"the import is already {locked.status}; only a queued or running import can be cancelled",
+                f"the {noun} is already {locked.status}; only a queued or running {noun} can be cancelled",
                 code=ErrorCode.CONFLICT,
                 status_code=409,
             )
@@ -401,13 +395,30 @@ def cancel_dataset_import(*, record: Any, actor: str) -> Any:
             locked.finished_at = timezone.now()
         locked.save(update_fields=["status", "error", "finished_at", "updated_at"])
         record_audit_event(
-            action="intelligence.dataset_import_cancelled",
-            actor=actor,
-            tenant=locked.tenant,
-            target=locked,
-            data={"was": str(was), "progress_done": locked.progress_done},
+            action=audit_action, actor=actor, tenant=locked.tenant, target=locked, data={"was": str(was), **data(locked)}
         )
     return locked
+
+
+def cancel_dataset_import(*, record: Any, actor: str) -> Any:
+    """Cancel a queued or running import: the worker stops at its next chunk and removes the partial rows.
+
+    A queued import is stopped at once (``finished_at`` set); a running one keeps ``finished_at`` empty
+    until the worker has cleaned up.
+
+    Raises:
+        DomainError: 409 when the import has already finished (done, failed or cancelled).
+    """
+    from parley.intelligence.models import DatasetImport
+
+    return _cancel_job(
+        model=DatasetImport,
+        pk=record.pk,
+        actor=actor,
+        noun="import",
+        audit_action="intelligence.dataset_import_cancelled",
+        data=lambda locked: {"progress_done": locked.progress_done},
+    )
 
 
 def queue_training(*, tenant: Any, kind: str, dataset_import: Any, actor: str, limit: int | None = None) -> Any:
@@ -588,33 +599,16 @@ def cancel_training_job(*, job: Any, actor: str) -> Any:
     Raises:
         DomainError: 409 when the job has already finished (done, failed or cancelled).
     """
-    from django.utils import timezone
+    from parley.intelligence.models import TrainingJob
 
-    from parley.audit.actions import record_audit_event
-    from parley.intelligence.models import ACTIVE_STATUSES, ImportStatus, TrainingJob
-
-    with transaction.atomic():
-        locked = TrainingJob.objects.select_for_update().get(pk=job.pk)
-        if locked.status not in ACTIVE_STATUSES:
-            raise DomainError(
-                f"the training job is already {locked.status}; only a queued or running job can be cancelled",
-                code=ErrorCode.CONFLICT,
-                status_code=409,
-            )
-        was = locked.status
-        locked.status = ImportStatus.CANCELLED
-        locked.error = f"Cancelled by {actor}"[:2000]
-        if was == ImportStatus.QUEUED:
-            locked.finished_at = timezone.now()
-        locked.save(update_fields=["status", "error", "finished_at", "updated_at"])
-        record_audit_event(
-            action="intelligence.training_cancelled",
-            actor=actor,
-            tenant=locked.tenant,
-            target=locked,
-            data={"was": str(was), "kind": locked.kind},
-        )
-    return locked
+    return _cancel_job(
+        model=TrainingJob,
+        pk=job.pk,
+        actor=actor,
+        noun="training job",
+        audit_action="intelligence.training_cancelled",
+        data=lambda locked: {"kind": locked.kind},
+    )
 
 
 #: A running job writes a heartbeat at every checkpoint (each import chunk; training steps, at most every
