@@ -32,7 +32,7 @@ def refresh_facts(conversation_ids: list[str]) -> int:
     return actions.refresh_facts(conversation_ids)
 
 
-@shared_task(base=ParleyTask, name="parley.analytics.refresh_stale_facts")
+@shared_task(base=ParleyTask, name="parley.analytics.refresh_stale_facts", ignore_result=False)
 def refresh_stale_facts(limit: int = 2000) -> int:
     """Recompute facts of conversations that changed since their fact was computed."""
     ids = stale_conversation_ids(limit=limit)

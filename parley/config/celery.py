@@ -29,6 +29,11 @@ app.conf.update(
     result_serializer="json",
     accept_content=["json"],
     result_expires=3600,
+    # Nothing waits on a task's return value (tasks write their outcome to the database), so results are
+    # not stored: otherwise every apply_async subscribes to the result's Redis channel (a round trip on
+    # the path of every webhook and assistant turn) and every task ends with a SETEX and a PUBLISH.
+    # A task that reports back (``parley.core.ping``, the periodic sweeps) opts in with ignore_result=False.
+    task_ignore_result=True,
     broker_connection_retry_on_startup=True,
     broker_transport_options={"visibility_timeout": 3600},
     worker_hijack_root_logger=False,

@@ -55,7 +55,12 @@ def replay_dead_letter(dead_letter: DeadLetter) -> str:
         new_task_id = str(uuid.uuid4())
         transaction.on_commit(
             lambda: app.send_task(
-                letter.task_name, args=letter.args, kwargs=letter.kwargs, queue=letter.queue or None, task_id=new_task_id
+                letter.task_name,
+                args=letter.args,
+                kwargs=letter.kwargs,
+                queue=letter.queue or None,
+                task_id=new_task_id,
+                ignore_result=True,
             )
         )
     return new_task_id

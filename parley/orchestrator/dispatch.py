@@ -11,4 +11,4 @@ RUN_TURN_TASK = "parley.orchestrator.run_turn"
 
 def enqueue_turn(message_id: Any) -> None:
     """Ask a worker to run the assistant for an inbound message (called on commit)."""
-    app.send_task(RUN_TURN_TASK, args=[str(message_id)], queue="assistant")
+    app.send_task(RUN_TURN_TASK, args=[str(message_id)], queue="assistant", ignore_result=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from parley.config.celery import ParleyTask, app
 
 
-@app.task(bind=True, base=ParleyTask, name="parley.tools.send_due_followups", queue="outbound")
+@app.task(bind=True, base=ParleyTask, name="parley.tools.send_due_followups", queue="outbound", ignore_result=False)
 def send_due_followups(self: ParleyTask) -> dict[str, int]:
     """Send every follow-up whose time has come; idempotent (each one is locked and sent once)."""
     from parley.tools.actions import due_followup_ids, send_followup
