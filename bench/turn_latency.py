@@ -26,13 +26,29 @@ from _common import REPO, emit, setup_django, summary
 
 ORDER_NUMBERS = itertools.count(5001)
 QUESTIONS = [
-    "How long do refunds take?",
+    "How long do refunds take for {item}?",
     "Where is my order #{order}?",
-    "How much does express delivery cost?",
-    "Is shipping free?",
+    "How much does express delivery cost for {item}?",
+    "Is shipping free for {item}?",
     "Where is my order #{order}?",
-    "How do I return an item?",
+    "How do I return {item}?",
 ]
+# Every message is a new text, as real messages are: none can reuse an embedding cached by an earlier turn.
+ITEMS = [
+    f"{colour} {thing}"
+    for colour in ("a red", "a blue", "a green", "a black", "a white", "a grey")
+    for thing in ("kettle", "toaster", "blender", "lamp", "jacket", "backpack", "phone case")
+]
+ITEM_NUMBERS = itertools.count()
+
+
+def question(index: int) -> tuple[str, str | None]:
+    """The ``index``-th question of the mix, and the order number it asks about (None: no order)."""
+    text = QUESTIONS[index % len(QUESTIONS)]
+    if "{order}" in text:
+        order_number = str(next(ORDER_NUMBERS))
+        return text.format(order=order_number), order_number
+    return text.format(item=ITEMS[next(ITEM_NUMBERS) % len(ITEMS)]), None
 
 
 BREAKDOWN: dict[str, dict[str, list[float]]] = {}
@@ -41,8 +57,10 @@ BREAKDOWN: dict[str, dict[str, list[float]]] = {}
 def run(shop: dict[str, Any], n: int, label: str) -> list[float]:
     """Send n messages (one new visitor every 6), wait for each reply, return latencies in ms.
 
-    Also records, per run label, where the time went (queue wait before the worker started the turn, and
-    the turn's own stage timings from its trace) in BREAKDOWN.
+    Also records, per run label, where the time went (queue wait before the worker started the turn, split
+    into the rest of ``receive_inbound`` after the message's timestamp (commit and on-commit hand-offs
+    included) and the worker's pickup up to its trace, and the turn's own stage timings from its trace)
+    in BREAKDOWN.
     """
     from _assistant_shop import customer_for, make_order, replies_to, store_inbound
 
@@ -51,13 +69,12 @@ def run(shop: dict[str, Any], n: int, label: str) -> list[float]:
     latencies: list[float] = []
     for index in range(n):
         visitor = f"{label}-{index // len(QUESTIONS)}"
-        text = QUESTIONS[index % len(QUESTIONS)]
-        order_number = next(ORDER_NUMBERS)
-        if "{order}" in text:
-            text = text.format(order=order_number)
-            make_order(customer_for(shop["channel"], visitor), str(order_number))  # the order exists before the question
+        text, order_number = question(index)
+        if order_number is not None:
+            make_order(customer_for(shop["channel"], visitor), order_number)  # the order exists before the question
         # stored and handed to the assistant on commit, as every connector does
         result = store_inbound(shop["channel"], visitor, text, enqueue_turn=True)
+        returned = time.time()  # stored, committed, events and turn handed off
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             done = TurnTrace.objects.filter(message=result.message, status__in=["done", "failed"]).exists()
@@ -71,6 +88,8 @@ def run(shop: dict[str, Any], n: int, label: str) -> list[float]:
         trace = TurnTrace.objects.get(message=result.message)
         stages = BREAKDOWN.setdefault(label, {})
         stages.setdefault("queue_wait_ms", []).append((trace.created_at - result.message.created_at).total_seconds() * 1000)
+        stages.setdefault("receive_tail_ms", []).append((returned - result.message.created_at.timestamp()) * 1000)
+        stages.setdefault("pickup_ms", []).append((trace.created_at.timestamp() - returned) * 1000)
         for stage, value in (trace.timings_ms or {}).items():
             stages.setdefault(stage, []).append(float(value))
     return latencies
@@ -80,10 +99,7 @@ def warm_up(shop: dict[str, Any], n: int, label: str) -> None:
     """Send ``n`` messages at once (so every pool process takes some and loads its models), wait for all."""
     from _assistant_shop import replies_to, store_inbound
 
-    sent = [
-        store_inbound(shop["channel"], f"{label}-{index}", QUESTIONS[index % len(QUESTIONS)].format(order=1), enqueue_turn=True)
-        for index in range(n)
-    ]
+    sent = [store_inbound(shop["channel"], f"{label}-{index}", question(index)[0], enqueue_turn=True) for index in range(n)]
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not all(replies_to(result.message) for result in sent):
         time.sleep(0.05)

