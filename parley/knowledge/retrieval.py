@@ -24,7 +24,7 @@ from django.utils.module_loading import import_string
 from pydantic import BaseModel, Field
 
 from parley.knowledge.embedding import Embedder, embedder_for_tenant
-from parley.knowledge.models import INDEXED_DIM, KnowledgeDocument, KnowledgeSource
+from parley.knowledge.models import INDEXED_DIM, KnowledgeDocument
 from parley.knowledge.text import fts_config_for
 
 #: RRF constant (Cormack et al. 2009).
@@ -252,16 +252,19 @@ def _text_configs(tenant_id: str, language: str | None) -> list[str]:
     return sorted({fts_config_for(code) for code in languages})
 
 
-def _chunk_counts(tenant_id: str, language: str | None) -> tuple[int, int]:
-    """The tenant's chunk count, and how many are in ``language`` (0 without a language)."""
+def _chunk_counts(tenant_id: str, language: str | None) -> tuple[list[str], int, int]:
+    """The tenant's disabled sources, its chunk count, and how many chunks are in ``language`` (0
+    without a language): one round trip."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT coalesce(sum(chunk_count), 0), coalesce(sum(chunk_count) FILTER (WHERE language = %s), 0) "
+            "SELECT coalesce(sum(chunk_count), 0), coalesce(sum(chunk_count) FILTER (WHERE language = %s), 0), "
+            "(SELECT coalesce(array_agg(s.id::text), '{}') FROM knowledge_knowledgesource s "
+            "WHERE s.tenant_id = %s AND NOT s.enabled) "
             "FROM knowledge_knowledgedocument WHERE tenant_id = %s",
-            [language or "", tenant_id],
+            [language or "", tenant_id, tenant_id],
         )
         row = cursor.fetchone()
-    return (int(row[0]), int(row[1])) if row else (0, 0)
+    return (list(row[2] or []), int(row[0]), int(row[1])) if row else ([], 0, 0)
 
 
 def _reranker() -> Reranker | None:
@@ -282,8 +285,7 @@ def hybrid_search(
     mode: str = "hybrid",
 ) -> list[RetrievedChunk]:
     """The retrieval core, given an already embedded query. ``mode``: hybrid, vector or text (for benchmarks)."""
-    excluded = [str(pk) for pk in KnowledgeSource.objects.filter(tenant_id=tenant_id, enabled=False).values_list("pk", flat=True)]
-    total_chunks, in_language = _chunk_counts(tenant_id, language)
+    excluded, total_chunks, in_language = _chunk_counts(tenant_id, language)
     if language and not in_language:
         # No content in that language at all: the filter would only hide every answer (and a short
         # message's detected language is often wrong), so search everything; the assistant can translate.

@@ -51,11 +51,8 @@ class TurnBusy(Exception):
 
 def run_turn(message_id: str) -> str:
     """Run the assistant for one stored inbound message; returns what happened (for logs and tests)."""
-    message = (
-        Message.objects.select_related("conversation__channel", "conversation__customer", "conversation__assistant")
-        .filter(pk=message_id)
-        .first()
-    )
+    # the conversation only for its state here: Turn.run reads it again, with its relations, under the lock
+    message = Message.objects.select_related("conversation").filter(pk=message_id).first()
     if message is None:
         return "missing"
     if message.direction != Direction.INBOUND or message.sender_type != SenderType.CUSTOMER:
