@@ -244,7 +244,7 @@ def _answer(passage: Passage, data: RetrievalInput, *, siblings: list[Passage] |
     """Quote the best passage; other relevant sections of the same document may supply the best sentences."""
     siblings = siblings or []
     title = " › ".join([passage.document_title, *passage.heading_path[-1:]]) if passage.heading_path else passage.document_title
-    text = "\n".join(p.text.strip() for p in [passage, *siblings])
+    text = "\n\n".join(p.text.strip() for p in [passage, *siblings])
     excerpt = quote(text, data.text) if siblings else quote(passage.text, data.text)
     if siblings and len(text) > QUOTE_MAX_CHARS:
         title = passage.document_title
@@ -254,13 +254,20 @@ def _answer(passage: Passage, data: RetrievalInput, *, siblings: list[Passage] |
         citations=[
             {"chunk_id": p.chunk_id, "document_id": p.document_id, "title": p.document_title, "url": p.url}
             for p in [passage, *siblings]
-            if p is passage or any(sentence in excerpt for sentence in _SENTENCE.split(p.text.strip()) if sentence)
+            if p is passage or any(sentence in excerpt for sentence in _sentences(p.text))
         ],
     )
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+# Sentence ends, blank lines and the start of a Markdown heading, list item or quote. A single line break
+# is not one: documents are often hard-wrapped, and a wrapped line is not a sentence.
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n\s*\n\s*|\n(?=[ \t]*(?:#|[-*+>]\s|\d+[.)]\s))")
+
+
+def _sentences(text: str) -> list[str]:
+    """The sentences of ``text``, each on one line (a hard-wrapped sentence's line breaks become spaces)."""
+    return [" ".join(part.split()) for part in _SENTENCE.split(text.strip()) if part and part.strip()]
 
 
 def quote(passage: str, query: str, max_chars: int = QUOTE_MAX_CHARS) -> str:
@@ -268,7 +275,7 @@ def quote(passage: str, query: str, max_chars: int = QUOTE_MAX_CHARS) -> str:
     text = passage.strip()
     if len(text) <= max_chars:
         return text
-    sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+    sentences = _sentences(text)
     query_words = {w.lower() for w in _WORD.findall(query) if len(w) > 2}
     scored = sorted(
         range(len(sentences)),

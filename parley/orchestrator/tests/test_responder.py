@@ -158,6 +158,25 @@ def test_quote_is_verbatim_and_bounded() -> None:
         assert part.strip(". ") in long
 
 
+def test_quote_keeps_hard_wrapped_sentences_whole() -> None:
+    # a Markdown document wrapped at a fixed width: a line break inside a sentence does not end it
+    passage = (
+        "You can return any unused item within 30 days of delivery for a full refund. Start a return under\n"
+        "My account > Orders > Return, print the prepaid label and drop the parcel at any DHL point.\n\n"
+        "If an item arrives damaged or broken (for example a cracked mug), tell us within 14 days and send a photo\n"
+        "of the damage. You do not need to send it back: we refund the item in full, including shipping, or send a\n"
+        "replacement, whichever you prefer.\n\n"
+        "- Refunds are issued to the original payment method within 5 business days.\n"
+        "- Bank transfers can take another 2-3 days to show on your statement.\n"
+    )
+    excerpt = quote(passage, "how long do refunds take", max_chars=200)
+    assert excerpt.startswith("- Refunds are issued to the original payment method within 5 business days.")
+    full = quote(passage, "my mug arrived broken, do I send it back?", max_chars=300)
+    assert "send a photo of the damage." in full
+    assert "of the damage." not in full.replace("send a photo of the damage.", "")  # never a fragment on its own
+    assert "including shipping, or send a replacement, whichever you prefer." in full
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
