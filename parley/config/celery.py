@@ -60,6 +60,10 @@ class ParleyTask(Task):  # type: ignore[misc]
 
         record_dead_letter(self, exc, task_id, args, kwargs)
 
+    def before_replay(self, args: list[Any], kwargs: dict[str, Any]) -> None:
+        """Called in the replay's transaction before a dead letter of this task is sent again: a task whose
+        failure left state behind (a job row marked ``failed``) puts it back here. Nothing by default."""
+
 
 # Database connections between tasks in a prefork child (how `parley up` runs workers). Celery's Django
 # fix-up closes each connection before and after every task (with a pool: hands it back) and, in a

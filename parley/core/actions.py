@@ -52,6 +52,9 @@ def replay_dead_letter(dead_letter: DeadLetter) -> str:
         letter.status = DeadLetter.Status.REPLAYED
         letter.replayed_at = timezone.now()
         letter.save(update_fields=["status", "replayed_at", "updated_at"])
+        task = app.tasks.get(letter.task_name)
+        if task is not None and callable(getattr(task, "before_replay", None)):
+            task.before_replay(list(letter.args or []), dict(letter.kwargs or {}))
         new_task_id = str(uuid.uuid4())
         transaction.on_commit(
             lambda: app.send_task(

@@ -8,11 +8,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import structlog
 from django.db import transaction
 
 from parley.core.errors import DomainError, ErrorCode
 from parley.intelligence.artefacts import read_manifest
 from parley.intelligence.models import ModelPromotion, ModelVersion
+
+log = structlog.get_logger(__name__)
 
 
 def register_model_version(*, directory: str | Path, tenant: Any = None, copy: bool = True) -> ModelVersion:
@@ -680,6 +683,32 @@ def fail_job_for_good(*, kind: str, job_id: Any, exc: BaseException, attempts: i
         return fail_dataset_import(import_id=job_id, reason=reason)
     reason = f"Training stopped on an unexpected error after {tries} ({detail})."
     return fail_training_job(job_id=job_id, reason=reason)
+
+
+def requeue_failed_job(*, kind: str, job_id: Any) -> bool:
+    """Put a job that failed for good back in the queue (its dead letter is being replayed).
+
+    The row goes back to ``queued`` with its error, progress and finish time cleared (a failed import kept
+    none of its rows, and its uploaded file is still there). ``kind`` is ``dataset_import`` or
+    ``training``. Returns False, changing nothing, when the job is not ``failed`` (done, cancelled,
+    still active or gone): the replayed task then finds nothing to do.
+    """
+    from django.utils import timezone
+
+    from parley.intelligence.models import DatasetImport, ImportStatus, TrainingJob
+
+    now = timezone.now()
+    if kind == "dataset_import":
+        changed = DatasetImport.objects.filter(pk=job_id, status=ImportStatus.FAILED).update(
+            status=ImportStatus.QUEUED, error="", progress_done=0, finished_at=None, updated_at=now
+        )
+    else:
+        changed = TrainingJob.objects.filter(pk=job_id, status=ImportStatus.FAILED).update(
+            status=ImportStatus.QUEUED, error="", started_at=None, finished_at=None, updated_at=now
+        )
+    if changed:
+        log.info("job_requeued", kind=kind, job_id=str(job_id))
+    return bool(changed)
 
 
 def _jsonable(value: Any) -> Any:

@@ -31,7 +31,7 @@ class JobTask(ParleyTask):
 
     Retried like every ParleyTask (the job's actions resume without redoing finished work); when it
     fails for good, it is dead-lettered as usual and its row ends ``failed`` with a readable reason, so
-    no job stays ``running`` forever. ``job_kind`` is ``dataset_import`` or ``training``.
+    no job stays ``running`` forever. Replaying the dead letter queues the job again. ``job_kind`` is ``dataset_import`` or ``training``.
     """
 
     job_kind = ""
@@ -44,6 +44,14 @@ class JobTask(ParleyTask):
         if job_id is not None:
             attempts = int(getattr(self.request, "retries", 0) or 0) + 1
             note_job_retry(kind=self.job_kind, job_id=job_id, exc=exc, attempts=attempts)
+
+    def before_replay(self, args: list[Any], kwargs: dict[str, Any]) -> None:
+        """A replayed dead letter runs the job again: its ``failed`` row goes back to ``queued``."""
+        from parley.intelligence.actions import requeue_failed_job
+
+        job_id = _job_id(args, kwargs)
+        if job_id is not None:
+            requeue_failed_job(kind=self.job_kind, job_id=job_id)
 
     def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         try:

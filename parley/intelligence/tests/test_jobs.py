@@ -12,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from parley.conversations.models import Conversation, Message
+from parley.core import actions as core_actions
 from parley.core.models import DeadLetter
 from parley.customers.models import Customer
 from parley.intelligence import actions, importer, tasks, training
@@ -105,6 +106,15 @@ def test_an_import_that_keeps_failing_ends_failed_with_the_reason_and_keeps_noth
     assert (body["conversations_created"], body["messages_created"]) == (0, 0)
     letter = DeadLetter.objects.get(task_name="parley.intelligence.run_dataset_import", args=[queued["id"]])
     assert letter.attempts == 2
+
+    # the disk has room again: replaying the dead letter runs the import again, from its uploaded file
+    monkeypatch.setattr(importer, "_import_chunk", original)
+    core_actions.replay_dead_letter(letter)
+    body = _wait(client, f"/api/v1/dataset-imports/{queued['id']}/", _stopped)
+    assert body["status"] == "done" and not body["error"], body
+    assert body["conversations_created"] == Conversation.objects.filter(tenant=tenant).count() > 0
+    letter.refresh_from_db()
+    assert letter.status == DeadLetter.Status.REPLAYED
 
 
 @pytest.mark.django_db(transaction=True)
@@ -259,6 +269,26 @@ def test_cancel_a_queued_job_and_refuse_finished_ones(tenant: Any) -> None:
     assert actions.run_training_job(job.pk) == "cancelled"
     assert not ModelVersion.objects.filter(tenant=tenant).exists()
     assert client.post(f"/api/v1/training-jobs/{job.pk}/cancel/").status_code == 409
+
+
+@pytest.mark.django_db
+def test_replaying_a_failed_training_job_queues_it_again_and_leaves_other_jobs_alone(tenant: Any) -> None:
+    done = _imported_now(tenant, "intents_mini.csv", "banking77")
+    job = actions.queue_training(tenant=tenant, kind="intent", dataset_import=done, actor="t")
+    actions.fail_job_for_good(kind="training", job_id=job.pk, exc=OSError("worker disk full"), attempts=6)
+    job.refresh_from_db()
+    assert job.status == "failed" and "worker disk full" in job.error and job.finished_at is not None
+
+    tasks.run_training.before_replay([str(job.pk)], {})  # what replaying its dead letter does first
+    job.refresh_from_db()
+    assert (job.status, job.error, job.finished_at) == ("queued", "", None)
+    assert actions.run_training_job(job.pk) == "done"
+    assert ModelVersion.objects.filter(tenant=tenant).count() == 1
+    # a finished (or cancelled) job is not touched: a replayed task then finds nothing to do
+    assert not actions.requeue_failed_job(kind="training", job_id=job.pk)
+    assert not actions.requeue_failed_job(kind="dataset_import", job_id=done.pk)
+    job.refresh_from_db()
+    assert job.status == "done"
 
 
 @pytest.mark.django_db
