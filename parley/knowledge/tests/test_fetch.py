@@ -120,3 +120,33 @@ def test_a_private_start_url_fails_the_source_with_the_reason(tenant: Any, site:
     assert counts["fetched"] == 0 and counts["failed"] == 1
     document = KnowledgeDocument.objects.get(source=source)
     assert document.status == DocumentStatus.FAILED and "private address" in document.status_reason
+
+
+@pytest.mark.django_db
+def test_fetched_pages_are_scanned_for_malware_like_uploads(
+    tenant: Any, site: FakeWebsite, local_allowed: None, settings: Any
+) -> None:
+    from parley.testing.fake_clamd import EICAR, EICAR_SIGNATURE, FakeClamd
+
+    site.pages["/download"] = Page(_html("Manual", "<p>The kettle manual.</p>" + EICAR.decode()))
+    source = actions.create_source(
+        tenant=tenant, data={"name": "Sitemap", "kind": SourceKind.URL, "url": site.url + "/download"}, sync=False
+    )
+    with FakeClamd() as clamd:
+        settings.CLAMD_ADDRESS, settings.CLAMD_FAIL_OPEN = clamd.address, False
+        counts = actions.sync_source(source=source)
+        assert len(clamd.scans) == 1 and EICAR in clamd.scans[0].content
+    assert counts == {"fetched": 0, "changed": 0, "failed": 1}
+    document = KnowledgeDocument.objects.get(source=source)
+    assert document.status == DocumentStatus.FAILED and EICAR_SIGNATURE in document.status_reason
+    assert document.chunk_count == 0
+
+    site.pages["/download"] = Page(_html("Manual", "<p>The kettle manual, cleaned.</p>"))
+    settings.CLAMD_ADDRESS = "127.0.0.1:1"  # clamd down, failing closed: not stored, retried next sync
+    refused = actions.sync_source(source=source)
+    assert refused["failed"] == 1
+    assert "could not be scanned" in KnowledgeDocument.objects.get(source=source).status_reason
+    with FakeClamd() as clamd:
+        settings.CLAMD_ADDRESS = clamd.address
+        assert actions.sync_source(source=source) == {"fetched": 1, "changed": 1, "failed": 0}
+    assert KnowledgeDocument.objects.get(source=source).status == DocumentStatus.PENDING
