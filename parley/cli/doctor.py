@@ -24,6 +24,8 @@ REQUIRED_PACKAGES = [
     "sentence_transformers",
     "sklearn",
     "torch",
+    "onnxruntime",
+    "tokenizers",
 ]
 
 
@@ -56,6 +58,12 @@ def _model() -> str:
     return f"all-MiniLM-L6-v2 at {path}"
 
 
+def _embedder() -> str:
+    from parley.intelligence.embeddings import runtime_status
+
+    return runtime_status()
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @click.option("--skip-worker", is_flag=True, help="Do not require a running Celery worker.")
@@ -72,6 +80,7 @@ def doctor(as_json: bool, skip_worker: bool) -> None:
     run("python", _python)
     run("packages", _packages)
     run("model", _model)
+    run("embedder", _embedder)
     services = None
     try:
         from parley.cli.django_env import setup_django

@@ -224,6 +224,26 @@ def _load_onnx_model() -> OnnxSentenceModel:
     return model
 
 
+def runtime_status() -> str:
+    """What :func:`get_encoder` will run, in words (for ``parley doctor``); exports nothing."""
+    wanted = os.environ.get(RUNTIME_ENV, "onnx").strip().lower() or "onnx"
+    if wanted == "torch":
+        return f"torch ({RUNTIME_ENV}=torch)"
+    if wanted != "onnx":
+        raise ValueError(f"{RUNTIME_ENV} must be 'onnx' or 'torch', not {wanted!r}")
+    try:
+        import onnxruntime  # noqa: F401
+        import torch
+    except ImportError as exc:
+        return f"torch (onnxruntime unavailable: {exc})"
+    if torch.cuda.is_available():
+        return "torch (GPU)"
+    target = _onnx_file()
+    if target.exists():
+        return f"onnx ({target})"
+    return f"onnx (exported on first use into {target.parent}: ~90 MB, a few seconds)"
+
+
 @lru_cache(maxsize=1)
 def get_encoder() -> Any:
     """What :func:`encode` runs: the ONNX model on CPU, else the PyTorch SentenceTransformer."""

@@ -155,18 +155,20 @@ def test_doctor_reports_each_check_and_exits_by_health() -> None:
         timeout=180,
     )
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(report["checks"]) >= {"python", "packages", "model", "database", "redis"}
-    assert report["checks"]["database"]["ok"], report
+    assert set(report["checks"]) >= {"python", "packages", "model", "embedder", "database", "redis"}
+    assert report["checks"]["embedder"]["ok"] and report["checks"]["embedder"]["detail"].startswith("onnx ("), report
+    assert report["checks"]["database"]["ok"], report["checks"]["database"]
     assert "pgvector" in report["checks"]["database"]["detail"]
     assert report["healthy"] is True and result.returncode == 0
     unhealthy = subprocess.run(
         [*PARLEY, "doctor", "--json"],
         capture_output=True,
         text=True,
-        env=dict(os.environ, PARLEY_WORKER_PING_TIMEOUT="0.3"),
+        env=dict(os.environ, PARLEY_WORKER_PING_TIMEOUT="0.3", PARLEY_EMBEDDER_RUNTIME="torch"),
         cwd=REPO,
         timeout=180,
     )
     report = json.loads(unhealthy.stdout.strip().splitlines()[-1])
     assert report["checks"]["worker"]["ok"] is False
+    assert report["checks"]["embedder"]["detail"] == "torch (PARLEY_EMBEDDER_RUNTIME=torch)"
     assert unhealthy.returncode == 1
