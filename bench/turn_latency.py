@@ -36,7 +36,7 @@ QUESTIONS = [
 # Every message is a new text, as real messages are: none can reuse an embedding cached by an earlier turn.
 ITEMS = [
     f"{colour} {thing}"
-    for colour in ("a red", "a blue", "a green", "a black", "a white", "a grey")
+    for colour in ("a red", "a blue", "a green", "a black", "a white", "a grey", "a pink", "a yellow", "an orange")
     for thing in ("kettle", "toaster", "blender", "lamp", "jacket", "backpack", "phone case")
 ]
 ITEM_NUMBERS = itertools.count()
