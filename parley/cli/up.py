@@ -97,6 +97,10 @@ def up(host: str, port: int, no_demo: bool, concurrency: int, bulk_concurrency: 
 
         call_command("migrate", interactive=False, verbosity=0)
         done(since)
+        since = step("embedding model")
+        from parley.intelligence.embeddings import prepare_runtime
+
+        done(since, prepare_runtime())  # exported once per machine, before any worker needs it
         if not no_demo:
             since = step("demo data")
             from parley.runtime.demo import seed_demo

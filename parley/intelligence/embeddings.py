@@ -202,26 +202,52 @@ def _export_onnx(target: Path) -> None:
             os.unlink(temporary)
 
 
-def _load_onnx_model() -> OnnxSentenceModel:
-    """The ONNX model, exported first when this machine has none; its vectors are checked against PyTorch's."""
+def _ensure_onnx_export() -> Path:
+    """The ONNX export's path, exporting it first when this machine has none (its vectors checked
+    against PyTorch's; a mismatch removes it and raises). One process exports, the others wait for it."""
     import fcntl
 
     target = _onnx_file()
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.with_suffix(".lock"), "w") as lock:  # one process exports, the others wait for it
+    with open(target.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        exported = not target.exists()
-        if exported:
-            _export_onnx(target)
-    model = OnnxSentenceModel(target, model_path() / "tokenizer.json", threads=_torch_threads())
-    if exported:
-        expected = get_sentence_model().encode(_PROBE_TEXTS, normalize_embeddings=True, convert_to_numpy=True)
-        difference = float(np.abs(model.encode(_PROBE_TEXTS) - expected).max())
+        if target.exists():
+            return target
+        _export_onnx(target)
+        try:
+            exported = OnnxSentenceModel(target, model_path() / "tokenizer.json", threads=_torch_threads())
+            expected = get_sentence_model().encode(_PROBE_TEXTS, normalize_embeddings=True, convert_to_numpy=True)
+            difference = float(np.abs(exported.encode(_PROBE_TEXTS) - expected).max())
+        except Exception:
+            target.unlink(missing_ok=True)
+            raise
         if difference > 1e-4:
             target.unlink(missing_ok=True)
             raise RuntimeError(f"the ONNX export's vectors differ from PyTorch's by {difference}")
         log.info("embedder_exported", runtime="onnx", path=str(target), max_difference=difference)
-    return model
+    return target
+
+
+def _load_onnx_model() -> OnnxSentenceModel:
+    """The ONNX model, exported first when this machine has none."""
+    return OnnxSentenceModel(_ensure_onnx_export(), model_path() / "tokenizer.json", threads=_torch_threads())
+
+
+def prepare_runtime() -> str:
+    """Get what :func:`get_encoder` will run ready without keeping a model loaded: exports the ONNX model
+    when this machine has none (``parley up`` calls this once before starting the workers, so no
+    customer's first message waits for the export). Returns :func:`runtime_status`."""
+    status = runtime_status()
+    if status.startswith("onnx"):
+        try:
+            _ensure_onnx_export()
+        except Exception as exc:  # noqa: BLE001 - the workers fall back to PyTorch on their own
+            log.warning("embedder_onnx_unavailable", error=str(exc)[:500])
+            return f"torch (the ONNX export failed: {str(exc)[:200]})"
+        finally:
+            get_sentence_model.cache_clear()  # the PyTorch model was only needed to export and check
+        status = runtime_status()
+    return status
 
 
 def runtime_status() -> str:

@@ -65,9 +65,12 @@ def model_cache(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def test_the_onnx_export_gives_pytorchs_vectors_and_is_made_once(model_cache: Any) -> None:
-    onnx_model = embeddings._load_onnx_model()
+    assert embeddings.runtime_status().startswith(f"onnx (exported on first use into {model_cache}")
+    status = embeddings.prepare_runtime()  # what `parley up` does before starting the workers
     exported = list(model_cache.glob("*.onnx"))
     assert len(exported) == 1 and not list(model_cache.glob("*.tmp"))
+    assert status == f"onnx ({exported[0]})"
+    onnx_model = embeddings._load_onnx_model()
     reference = embeddings.get_sentence_model()
     for normalize in (True, False):
         expected = reference.encode(TEXTS, batch_size=2, normalize_embeddings=normalize, convert_to_numpy=True)
