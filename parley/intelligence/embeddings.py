@@ -69,7 +69,9 @@ def get_sentence_model() -> Any:
 
             torch.set_num_threads(max(1, int(threads)))
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # its "Loading weights" bar in logs and `parley up`'s steps
         return SentenceTransformer(str(model_path()), local_files_only=True)
 
 
