@@ -1,6 +1,6 @@
 """Assistant turn latency: time from the stored inbound message to the stored reply (database timestamps),
 through a real Celery worker started like `parley up`'s live worker (its own process, prefork pool, the
-webhooks, assistant and outbound queues, two slots), p50/p95 over N messages (knowledge questions and
+webhooks, assistant and outbound queues, two slots), p50/p95 over N messages (default 120: knowledge questions and
 order look-ups; a visitor's orders exist before they ask; each message is handed to the assistant on
 commit, as a connector does):
 
@@ -37,7 +37,19 @@ QUESTIONS = [
 ITEMS = [
     f"{colour} {thing}"
     for colour in ("a red", "a blue", "a green", "a black", "a white", "a grey", "a pink", "a yellow", "an orange")
-    for thing in ("kettle", "toaster", "blender", "lamp", "jacket", "backpack", "phone case")
+    for thing in (
+        "kettle",
+        "toaster",
+        "blender",
+        "lamp",
+        "jacket",
+        "backpack",
+        "phone case",
+        "teapot",
+        "mug",
+        "scarf",
+        "umbrella",
+    )
 ]
 ITEM_NUMBERS = itertools.count()
 
@@ -119,7 +131,7 @@ def start_live_worker() -> subprocess.Popen[bytes]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--messages", type=int, default=36)
+    parser.add_argument("--messages", type=int, default=120, help="messages per responder (a p95 of fewer is mostly noise)")
     parser.add_argument("--delay-ms", type=int, default=200)
     parser.add_argument(
         "--torch-threads",
