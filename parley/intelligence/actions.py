@@ -697,15 +697,11 @@ def requeue_failed_job(*, kind: str, job_id: Any) -> bool:
 
     from parley.intelligence.models import DatasetImport, ImportStatus, TrainingJob
 
-    now = timezone.now()
-    if kind == "dataset_import":
-        changed = DatasetImport.objects.filter(pk=job_id, status=ImportStatus.FAILED).update(
-            status=ImportStatus.QUEUED, error="", progress_done=0, finished_at=None, updated_at=now
-        )
-    else:
-        changed = TrainingJob.objects.filter(pk=job_id, status=ImportStatus.FAILED).update(
-            status=ImportStatus.QUEUED, error="", started_at=None, finished_at=None, updated_at=now
-        )
+    model = DatasetImport if kind == "dataset_import" else TrainingJob
+    restart = {"progress_done": 0} if model is DatasetImport else {"started_at": None}
+    changed = model.objects.filter(pk=job_id, status=ImportStatus.FAILED).update(
+        status=ImportStatus.QUEUED, error="", finished_at=None, updated_at=timezone.now(), **restart
+    )
     if changed:
         log.info("job_requeued", kind=kind, job_id=str(job_id))
     return bool(changed)

@@ -252,13 +252,18 @@ def prepare_runtime() -> str:
     return status
 
 
+def _wanted_runtime() -> str:
+    """``PARLEY_EMBEDDER_RUNTIME``: ``onnx`` (the default) or ``torch``; anything else is an error."""
+    wanted = os.environ.get(RUNTIME_ENV, "onnx").strip().lower() or "onnx"
+    if wanted not in ("onnx", "torch"):
+        raise ValueError(f"{RUNTIME_ENV} must be 'onnx' or 'torch', not {wanted!r}")
+    return wanted
+
+
 def runtime_status() -> str:
     """What :func:`get_encoder` will run, in words (for ``parley doctor``); exports nothing."""
-    wanted = os.environ.get(RUNTIME_ENV, "onnx").strip().lower() or "onnx"
-    if wanted == "torch":
+    if _wanted_runtime() == "torch":
         return f"torch ({RUNTIME_ENV}=torch)"
-    if wanted != "onnx":
-        raise ValueError(f"{RUNTIME_ENV} must be 'onnx' or 'torch', not {wanted!r}")
     try:
         import onnxruntime  # noqa: F401
         import torch
@@ -275,10 +280,7 @@ def runtime_status() -> str:
 @lru_cache(maxsize=1)
 def get_encoder() -> Any:
     """What :func:`encode` runs: the ONNX model on CPU, else the PyTorch SentenceTransformer."""
-    wanted = os.environ.get(RUNTIME_ENV, "onnx").strip().lower() or "onnx"
-    if wanted not in ("onnx", "torch"):
-        raise ValueError(f"{RUNTIME_ENV} must be 'onnx' or 'torch', not {wanted!r}")
-    if wanted == "onnx":
+    if _wanted_runtime() == "onnx":
         try:
             import torch
 

@@ -101,6 +101,7 @@ def test_the_runtime_can_be_chosen_and_a_failed_export_falls_back_to_pytorch(
             raise RuntimeError("exporter unavailable")
 
         monkeypatch.setattr(embeddings, "_export_onnx", broken_export)
+        assert embeddings.prepare_runtime() == "torch (the ONNX export failed: exporter unavailable)"  # parley up's step
         encoder = embeddings.get_encoder()
         assert isinstance(encoder, embeddings._TorchEncoder)  # slower, the same vectors
         assert encoder.encode(["hi"]).shape == (1, embeddings.EMBEDDING_DIM)

@@ -99,6 +99,26 @@ def test_other_tenants_knowledge_is_invisible(tenant: Any, other_tenant: Any, kn
 
 
 @pytest.mark.django_db
+def test_a_disabled_source_is_not_searched_and_only_its_tenant_is_affected(
+    tenant: Any, other_tenant: Any, knowledge: dict[str, Any]
+) -> None:
+    from parley.knowledge.actions import update_source
+
+    query = "my mug arrived broken, can I get a refund?"
+    globex = make_source(other_tenant, "Globex")
+    index_text(globex, "Globex returns", RETURNS)
+    update_source(source=globex, changes={"enabled": False})  # another tenant's switch changes nothing here
+    assert search(tenant=tenant, query=query, k=1)[0].document_id == str(knowledge["returns"].pk)
+    assert search(tenant=other_tenant, query=query) == []
+
+    update_source(source=knowledge["internal"], changes={"enabled": False})
+    results = search(tenant=tenant, query=query, k=10)
+    assert results and {r.source_name for r in results} == {"Help centre"}
+    update_source(source=knowledge["internal"], changes={"enabled": True})
+    assert search(tenant=tenant, query=query, k=1)[0].document_id == str(knowledge["returns"].pk)
+
+
+@pytest.mark.django_db
 class ReverseReranker:
     def rerank(self, query: str, chunks: list[Any]) -> list[Any]:
         return list(reversed(chunks))
