@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -11,21 +12,26 @@ from parley.conversations.models import Message
 from parley.orchestrator.models import TurnStatus, TurnTrace
 
 
-def start_trace(*, message: Message) -> tuple[TurnTrace, bool]:
+def start_trace(*, message: Message, claim: bool = False) -> tuple[TurnTrace, bool]:
     """The message's trace, created when new; returns (trace, created).
 
-    Two round trips on the usual path (``get_or_create`` takes four: it wraps the INSERT in a
-    transaction); the unique constraint on the message still decides between concurrent callers.
+    With ``claim`` (the caller holds the conversation's turn lock and is about to run the turn) a new
+    trace starts as its first run: ``running`` with one attempt, so the usual path is one INSERT
+    (no SELECT before it, no :func:`claim_trace` after it). Without it, a trace that already exists is
+    found first (as when a failed turn is recorded). Either way the unique constraint on the message
+    decides between concurrent callers, and an existing trace is returned as it is.
     """
-    trace = TurnTrace.objects.filter(message=message).first()
-    if trace is not None:
-        return trace, False
-    fields = {"tenant_id": message.tenant_id, "conversation_id": message.conversation_id}
+    if not claim:
+        trace = TurnTrace.objects.filter(message=message).first()
+        if trace is not None:
+            return trace, False
+    fields: dict[str, Any] = {"tenant_id": message.tenant_id, "conversation_id": message.conversation_id}
+    if claim:
+        fields.update(status=TurnStatus.RUNNING, attempts=1)
     try:
-        if connection.in_atomic_block:  # a failed INSERT must not break the caller's transaction
-            with transaction.atomic():
-                return TurnTrace.objects.create(message=message, **fields), True
-        return TurnTrace.objects.create(message=message, **fields), True
+        # savepoint inside a transaction: a failed INSERT must not break the caller's transaction
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            return TurnTrace.objects.create(message=message, **fields), True
     except IntegrityError:
         return TurnTrace.objects.get(message=message), False
 

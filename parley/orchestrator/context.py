@@ -29,8 +29,9 @@ def recent_history(
         rows = rows.filter(created_at__lt=before.created_at)
     picked: list[HistoryLine] = []
     spent = 0
-    for message in rows.order_by("-created_at")[:HISTORY_MAX_MESSAGES]:
-        cost = approx_tokens(message.text)
+    # two columns, not whole messages (their metadata can hold a provider's raw payload)
+    for sender_type, text in rows.order_by("-created_at").values_list("sender_type", "text")[:HISTORY_MAX_MESSAGES]:
+        cost = approx_tokens(text)
         if spent + cost > budget:
             break
         spent += cost
@@ -38,8 +39,8 @@ def recent_history(
             SenderType.CUSTOMER: "customer",
             SenderType.ASSISTANT: "assistant",
             SenderType.AGENT: "agent",
-        }.get(SenderType(message.sender_type), "system")
-        picked.append(HistoryLine(role=role, text=message.text))  # type: ignore[arg-type]
+        }.get(SenderType(sender_type), "system")
+        picked.append(HistoryLine(role=role, text=text))  # type: ignore[arg-type]
     picked.reverse()
     return picked
 
@@ -52,11 +53,10 @@ def open_orders(conversation: Conversation) -> list[dict[str, Any]]:
         return []
     rows = order_model.objects.filter(tenant_id=conversation.tenant_id, customer_id=conversation.customer_id)
     found: list[dict[str, Any]] = []
-    for order in rows.order_by("-created_at")[:10]:
-        status = str(getattr(order, "status", ""))
+    for number, status in rows.order_by("-created_at").values_list("number", "status")[:10]:
         if status in ("delivered", "cancelled", "canceled", "refunded", "closed", "completed"):
             continue
-        found.append({"number": str(getattr(order, "number", getattr(order, "pk", ""))), "status": status})
+        found.append({"number": str(number), "status": str(status)})
     return found
 
 
@@ -71,14 +71,16 @@ def build_context(
     """Everything the responder may use for this turn."""
     customer = conversation.customer
     identities = [
-        {"channel": identity.channel_type, "external_id": identity.external_id}
-        for identity in CustomerIdentity.objects.filter(tenant_id=conversation.tenant_id, customer=customer)
+        {"channel": channel_type, "external_id": external_id}
+        for channel_type, external_id in CustomerIdentity.objects.filter(
+            tenant_id=conversation.tenant_id, customer=customer
+        ).values_list("channel_type", "external_id")
     ]
     tickets = [
-        {"id": str(ticket.id), "subject": ticket.subject, "status": ticket.status}
-        for ticket in Ticket.objects.filter(
+        {"id": str(ticket_id), "subject": subject, "status": status}
+        for ticket_id, subject, status in Ticket.objects.filter(
             tenant_id=conversation.tenant_id, customer=customer, status__in=(TicketStatus.OPEN, TicketStatus.PENDING)
-        )[:10]
+        ).values_list("id", "subject", "status")[:10]
     ]
     return ContextBundle(
         tenant_id=str(conversation.tenant_id),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import structlog
@@ -23,7 +24,7 @@ from parley.assistants.actions import select_assistant, settings_of
 from parley.assistants.models import Assistant, AssistantVersion
 from parley.conversations import actions as conversation_actions
 from parley.conversations.models import Conversation, ConversationStatus, Direction, Message, SenderType
-from parley.core.deferred import PendingWrites, after_reply
+from parley.core.deferred import PendingWrites, after_reply, defer
 from parley.core.redis import get_redis
 from parley.orchestrator import actions, nlu, sources
 from parley.orchestrator.context import build_context
@@ -51,21 +52,25 @@ class TurnBusy(Exception):
 
 def run_turn(message_id: str) -> str:
     """Run the assistant for one stored inbound message; returns what happened (for logs and tests)."""
-    # the conversation only for its state here: Turn.run reads it again, with its relations, under the lock
-    message = Message.objects.select_related("conversation").filter(pk=message_id).first()
+    # the message alone: its conversation is read under the lock (a turn before this one may change it)
+    message = Message.objects.filter(pk=message_id).first()
     if message is None:
         return "missing"
     if message.direction != Direction.INBOUND or message.sender_type != SenderType.CUSTOMER:
         return "not-inbound"
-    trace, _ = actions.start_trace(message=message)
-    if trace.status in (TurnStatus.DONE, TurnStatus.SKIPPED):
-        return "duplicate"
     lock = get_redis().lock(f"parley:turn-lock:{message.conversation_id}", timeout=LOCK_TTL_S, blocking_timeout=LOCK_WAIT_S)
     if not lock.acquire():
         raise TurnBusy(f"conversation {message.conversation_id} is busy")
     try:
-        if not actions.claim_trace(trace=trace):  # finished by another run while this one waited
+        # Under the lock: a new trace is this run's (created claimed, one INSERT); an existing one is a
+        # retry's or a duplicate delivery's, claimed unless another run finished it.
+        trace, created = actions.start_trace(message=message, claim=True)
+        if not created and not actions.claim_trace(trace=trace):
             return "duplicate"
+        # everything the turn reads of the conversation, in one query
+        message.conversation = Conversation.objects.select_related("channel", "customer", "assistant__active_version").get(
+            pk=message.conversation_id
+        )
         if _answers_csat_survey(message):
             actions.finish_trace(trace=trace, status=TurnStatus.SKIPPED, outcome="csat_answer")
             return "csat_answer"
@@ -149,6 +154,7 @@ class Turn:
         self.bookkeeping = bookkeeping
         self.record = TurnRecord()
         self.started = time.perf_counter()
+        self.cpu_started = time.process_time()
         self._mark = self.started
 
     def _lap(self, name: str) -> None:
@@ -159,9 +165,7 @@ class Turn:
     # -- the pipeline -------------------------------------------------------------------------------
 
     def run(self) -> str:
-        conversation = Conversation.objects.select_related("channel", "customer", "assistant").get(
-            pk=self.message.conversation_id
-        )
+        conversation = self.message.conversation  # read with its relations under the turn lock
         self.conversation = conversation
         # only a retry can find its reply already sent (the first run of a turn has attempts == 1)
         already = self._reply_already_sent() if self.trace.attempts > 1 else None
@@ -175,7 +179,9 @@ class Turn:
         if analysed.error:
             self.record.errors.append(analysed.error)
         self.analysis = {**analysed.data, "source": analysed.source}
-        actions.store_analysis(message=self.message, analysis=self.analysis)
+        # stored on the message after the reply (or before a hand-over, whose summary reads it)
+        self.message.analysis = self.analysis
+        defer("message analysis", partial(actions.store_analysis, message=self.message, analysis=self.analysis))
         self._lap("analysis_ms")
         self.assistant, self.version = self._assistant_for(conversation)
         self.llm_settings, self.rules, self.hours = settings_of(self.assistant)
@@ -229,22 +235,24 @@ class Turn:
 
     def _previous_state(self) -> tuple[ResponderState, int]:
         """The last finished turn's open question, and how many low-confidence turns came just before."""
+        # two small columns, not the traces' retrieved passages and calls
         previous = list(
             TurnTrace.objects.filter(conversation_id=self.conversation.id, status=TurnStatus.DONE)
             .exclude(pk=self.trace.pk)
-            .order_by("-created_at")[:10]
+            .order_by("-created_at")
+            .values_list("metadata__state", "low_confidence")[:10]
         )
         state = ResponderState()
         if previous:
-            saved = (previous[0].metadata or {}).get("state") or {}
+            saved = previous[0][0] or {}
             state = ResponderState(
                 pending_intent=str(saved.get("pending_intent", "")),
                 pending_arguments=dict(saved.get("pending_arguments", {})),
                 options=list(saved.get("options", [])),
             )
         streak = 0
-        for trace in previous:
-            if not trace.low_confidence:
+        for _, low_confidence in previous:
+            if not low_confidence:
                 break
             streak += 1
         return state, streak
@@ -514,6 +522,8 @@ class Turn:
 
         self.record.handover_reason = reason
         self.record.outcome = "handover"
+        if self.bookkeeping is not None:
+            self.bookkeeping.flush()  # the summary reads this message's stored analysis
         self.conversation = request_handover(conversation=self.conversation, reason=reason, actor=ACTOR)
         if notice:
             waiting = self.conversation.status != ConversationStatus.ASSIGNED
@@ -548,6 +558,8 @@ class Turn:
 
     def _finish(self) -> None:
         self.record.timings["total_ms"] = round((time.perf_counter() - self.started) * 1000)
+        # this process's CPU time over the turn: total_ms far above it means waiting (database, LLM, a busy machine)
+        self.record.timings["cpu_ms"] = round((time.process_time() - self.cpu_started) * 1000)
         metadata = dict(self.trace.metadata or {})
         metadata["state"] = self.record.state
         metadata["context"] = self.bundle.summary()

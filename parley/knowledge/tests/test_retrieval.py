@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from parley.knowledge.embedding import LocalEmbedder
 from parley.knowledge.models import KnowledgeQuery
-from parley.knowledge.retrieval import WEAK_SCORE, reciprocal_rank_fusion, search
+from parley.knowledge.retrieval import WEAK_SCORE, _Filters, reciprocal_rank_fusion, search, text_candidates
 from parley.knowledge.tests.helpers import index_text, make_source
 from parley.testing import factories
 
@@ -143,3 +144,32 @@ def test_blank_query_returns_nothing_and_record_logs_the_best_score(tenant: Any,
     assert logged.best_score == pytest.approx(max(r.score for r in results))
     assert logged.conversation_id == conversation.pk
     assert logged.top_chunk_id is not None and str(logged.top_chunk_id) == results[0].chunk_id
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "limit"),
+    [
+        ("how long does delivery take", 20),  # no chunk holds every term: the any-term pass fills up
+        ("express delivery", 20),  # some chunks hold both terms, others one
+        ("express delivery", 1),  # the every-term pass alone fills the limit
+        ("password reset link email", 2),
+        ("tractor", 20),  # nothing
+    ],
+)
+def test_text_search_in_one_round_trip_finds_the_same_chunks_in_the_same_order(
+    tenant: Any, knowledge: dict[str, Any], query: str, limit: int
+) -> None:
+    filters = _Filters(
+        tenant_id=str(tenant.pk),
+        source_ids=None,
+        tags=None,
+        language=None,
+        excluded_sources=[],
+        embedder=LocalEmbedder().signature,
+    )
+    two_trips = text_candidates(filters, query, ["english"], limit)
+    one_trip = text_candidates(filters, query, ["english"], limit, one_trip=True)
+    assert one_trip == two_trips
+    if query != "tractor":
+        assert two_trips

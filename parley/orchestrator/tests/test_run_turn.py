@@ -127,6 +127,20 @@ def test_retried_turn_does_not_reply_twice(shop: dict[str, Any]) -> None:
 
 
 @pytest.mark.django_db
+def test_the_trace_counts_runs_and_a_retry_after_a_crash_runs_again_without_a_second_reply(shop: dict[str, Any]) -> None:
+    message = say(shop["channel"], "How long does shipping take?")
+    trace = TurnTrace.objects.get(message=message)
+    assert (trace.status, trace.attempts) == ("done", 1)
+    # a worker died mid-turn before the reply: the trace says running, and no reply exists yet
+    replies(message)[0].delete()
+    TurnTrace.objects.filter(message=message).update(status="running")
+    assert run_turn(str(message.id)) == "answer"
+    trace.refresh_from_db()
+    assert (trace.status, trace.attempts) == ("done", 2)
+    assert len(replies(message)) == 1
+
+
+@pytest.mark.django_db
 def test_a_busy_conversation_makes_the_turn_retry_later(shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     message = factories.inbound(shop["channel"], "How long does shipping take?")
     monkeypatch.setattr(turn_module, "LOCK_WAIT_S", 0.2)
