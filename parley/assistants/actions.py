@@ -229,7 +229,10 @@ def select_assistant(*, tenant_id: Any, channel: Any, language: str = "", text: 
     the channel, then the tenant's default assistant.
     """
     candidates = list(
-        Assistant.objects.filter(tenant_id=tenant_id, enabled=True).prefetch_related("channels").order_by("priority", "name")
+        Assistant.objects.filter(tenant_id=tenant_id, enabled=True)
+        .select_related("active_version")
+        .prefetch_related("channels")
+        .order_by("priority", "name")
     )
     for assistant in candidates:
         for raw in assistant.routing_rules or []:

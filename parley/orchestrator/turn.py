@@ -227,7 +227,14 @@ class Turn:
         if detected and detected != conversation.language and (not conversation.language or _tells_language(self.message.text)):
             changes["language"] = detected
         if changes:
-            self.conversation = conversation_actions.update_conversation(conversation=conversation, changes=changes, actor=ACTOR)
+            # this turn goes on with the new values; they are stored after the reply (none of it is needed to
+            # answer, and a new conversation's first answer is the one a customer waits for most)
+            for name, value in changes.items():
+                setattr(conversation, name, value)
+            defer(
+                "conversation assistant and language",
+                partial(conversation_actions.update_conversation, conversation=conversation, changes=changes, actor=ACTOR),
+            )
         if assistant is not None and not assistant.enabled:
             return None, None
         version = assistant.active_version if assistant is not None else None
