@@ -69,10 +69,12 @@ BREAKDOWN: dict[str, dict[str, list[float]]] = {}
 def run(shop: dict[str, Any], n: int, label: str) -> list[float]:
     """Send n messages (one new visitor every 6), wait for each reply, return latencies in ms.
 
-    Also records, per run label, where the time went (queue wait before the worker started the turn, split
-    into the rest of ``receive_inbound`` after the message's timestamp (commit and on-commit hand-offs
-    included) and the worker's pickup up to its trace, and the turn's own stage timings from its trace)
-    in BREAKDOWN.
+    Also records, per run label, where the time went in BREAKDOWN: the queue wait before the worker started
+    the turn (the message's timestamp to its trace's), split at the moment the turn was enqueued on commit
+    (``to_enqueue_ms``; then ``pickup_ms``: Celery hands the task to a pool process, which reads the message,
+    takes the conversation's lock and creates the trace); ``receive_tail_ms``, all of ``receive_inbound``
+    after the message's timestamp (the inbox events are built after the enqueue); and the turn's own stage
+    timings from its trace (``cpu_ms``: the worker's CPU time over the whole turn).
     """
     from _assistant_shop import customer_for, make_order, replies_to, store_inbound
 
