@@ -1,6 +1,6 @@
 """Assistant turn latency: time from the stored inbound message to the stored reply (database timestamps),
-through a real Celery worker started like `parley up`'s live worker (its own process, prefork pool, the
-webhooks, assistant and outbound queues, two slots), p50/p95 over N messages (default 120: knowledge questions and
+through a real Celery worker started like `parley up`'s live worker (its own process, the threads pool, the
+webhooks, assistant and outbound queues, `parley up`'s default number of threads), p50/p95 over N messages (default 120: knowledge questions and
 order look-ups; a visitor's orders exist before they ask; each message is handed to the assistant on
 commit, as a connector does):
 
@@ -105,7 +105,7 @@ def run(shop: dict[str, Any], n: int, label: str) -> list[float]:
                 break
             # Latency comes from database timestamps, so this loop only has to notice the end; polling more
             # often would steal CPU from the worker on a small box (a real sender does not poll the database).
-            time.sleep(0.02)
+            time.sleep(0.05)
         replies = replies_to(result.message)
         if not replies:
             raise SystemExit(f"no reply to {text!r} ({label})")
@@ -133,11 +133,12 @@ def warm_up(shop: dict[str, Any], n: int, label: str) -> None:
 
 
 def start_live_worker() -> subprocess.Popen[bytes]:
-    """The live worker exactly as ``parley up`` starts it (two slots), in its own process."""
+    """The live worker exactly as ``parley up`` starts it (its pool and threads), in its own process."""
+    from parley.cli.up import LIVE_CONCURRENCY
     from parley.config.celery import LIVE_QUEUES
-    from parley.runtime.supervisor import worker_command
+    from parley.runtime.supervisor import LIVE_POOL, worker_command
 
-    command = [*worker_command(2, role="bench-turns", queues=LIVE_QUEUES)]
+    command = [*worker_command(LIVE_CONCURRENCY, role="bench-turns", queues=LIVE_QUEUES, pool=LIVE_POOL)]
     command[command.index("INFO")] = "WARNING"
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="parley.config.settings", PYTHONPATH=str(REPO))
     env.setdefault("PARLEY_TORCH_THREADS", "1")  # as `parley up` sets it

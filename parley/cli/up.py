@@ -12,6 +12,9 @@ import click
 
 from parley.config.env import data_dir
 
+#: The live worker's threads by default (its pool: ``parley.runtime.supervisor.LIVE_POOL``).
+LIVE_CONCURRENCY = 8
+
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address the web server listens on.")
@@ -19,10 +22,10 @@ from parley.config.env import data_dir
 @click.option("--no-demo", is_flag=True, help="Do not create the demo tenant and its data.")
 @click.option(
     "--concurrency",
-    default=2,
+    default=LIVE_CONCURRENCY,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Processes of the live worker (webhooks, assistant turns, deliveries).",
+    help="Threads of the live worker (webhooks, assistant turns, deliveries): how many of them run at once.",
 )
 @click.option(
     "--bulk-concurrency",
@@ -41,6 +44,8 @@ def up(host: str, port: int, no_demo: bool, concurrency: int, bulk_concurrency: 
     """
     from parley.config.celery import BULK_QUEUES, LIVE_QUEUES
     from parley.runtime.supervisor import (
+        BULK_POOL,
+        LIVE_POOL,
         StartupError,
         Supervisor,
         beat_command,
@@ -109,8 +114,8 @@ def up(host: str, port: int, no_demo: bool, concurrency: int, bulk_concurrency: 
             done(since)
         since = step("Celery workers (live and bulk)")
         # Two workers: what a customer waits on never queues behind ingestion or analytics.
-        worker = supervisor.start("worker", worker_command(concurrency, role="live", queues=LIVE_QUEUES))
-        bulk = supervisor.start("worker-bulk", worker_command(bulk_concurrency, role="bulk", queues=BULK_QUEUES))
+        worker = supervisor.start("worker", worker_command(concurrency, role="live", queues=LIVE_QUEUES, pool=LIVE_POOL))
+        bulk = supervisor.start("worker-bulk", worker_command(bulk_concurrency, role="bulk", queues=BULK_QUEUES, pool=BULK_POOL))
         supervisor.wait_until(worker, lambda: worker_answers(env, worker_node("live")), timeout=90)
         supervisor.wait_until(bulk, lambda: worker_answers(env, worker_node("bulk")), timeout=90)
         done(since, f"logs: {worker.log_path}, {bulk.log_path.name}")

@@ -295,14 +295,16 @@ def get_encoder() -> Any:
 class _TorchEncoder:
     def __init__(self, model: Any) -> None:
         self.model = model
+        # one encode at a time: the live worker runs turns on threads, and sentence-transformers' fast
+        # tokenizer reconfigures itself on every call ("Already borrowed" when two threads meet there)
+        self._lock = threading.Lock()
 
     def encode(self, texts: list[str], *, batch_size: int = 64, normalize: bool = True) -> np.ndarray:
-        return np.asarray(
-            self.model.encode(
+        with self._lock:
+            vectors = self.model.encode(
                 texts, batch_size=batch_size, normalize_embeddings=normalize, convert_to_numpy=True, show_progress_bar=False
-            ),
-            dtype=np.float32,
-        )
+            )
+        return np.asarray(vectors, dtype=np.float32)
 
 
 def encode(texts: list[str], *, batch_size: int = 64, normalize: bool = True) -> np.ndarray:

@@ -8,6 +8,7 @@ Early stopping on tuning-split accuracy (``patience`` epochs), the best epoch ch
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,6 +130,9 @@ class FinetunedIntentModel:
         self.embedding_weight = embedding_weight if embedding_head is not None else 0.0
         # with an embedding head the live pipeline passes the MiniLM sentence embeddings it computes anyway
         self.needs_embeddings = self.embedding_head is not None
+        # One prediction at a time: the live worker runs turns on threads, and a fast tokenizer called
+        # with padding/truncation reconfigures itself on every call ("Already borrowed" when concurrent).
+        self._lock = threading.Lock()
 
     def predict_proba(self, texts: list[str], embeddings: np.ndarray | None = None, batch_size: int = 128) -> np.ndarray:
         proba = self.encoder_proba(texts, batch_size=batch_size)
@@ -155,7 +159,7 @@ class FinetunedIntentModel:
         # length-sorted batches pad less; the rows are put back in the callers' order below
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         ordered = [texts[i] for i in order]
-        with torch.inference_mode():
+        with self._lock, torch.inference_mode():
             for start in range(0, len(ordered), batch_size):
                 batch = self.tokenizer(
                     ordered[start : start + batch_size],

@@ -126,8 +126,11 @@ def worker_node(role: str) -> str:
     return f"parley-{role}-{os.getpid()}@{socket.gethostname()}"
 
 
-def worker_command(concurrency: int, *, role: str = "live", queues: tuple[str, ...] | None = None) -> list[str]:
-    """The command of one Celery worker: ``role`` names it, ``queues`` (default: all) are what it consumes."""
+def worker_command(
+    concurrency: int, *, role: str = "live", queues: tuple[str, ...] | None = None, pool: str = "prefork"
+) -> list[str]:
+    """The command of one Celery worker: ``role`` names it, ``queues`` (default: all) are what it consumes,
+    ``pool`` is Celery's execution pool (``prefork``: processes; ``threads``: threads of one process)."""
     return [
         sys.executable,
         "-m",
@@ -137,6 +140,8 @@ def worker_command(concurrency: int, *, role: str = "live", queues: tuple[str, .
         "worker",
         "-Q",
         ",".join(queues or QUEUE_NAMES),
+        "--pool",
+        pool,
         "--concurrency",
         str(concurrency),
         "--loglevel",
@@ -146,6 +151,15 @@ def worker_command(concurrency: int, *, role: str = "live", queues: tuple[str, .
         "--without-gossip",
         "--without-mingle",
     ]
+
+
+#: The live worker's pool. Its tasks mostly wait on the network (the LLM server, a provider's API) or
+#: the database, so threads of one process serve many conversations at once: with processes, each
+#: slot would hold its own copy of the models and one customer's LLM wait per slot. Threads also skip
+#: the hand-over of every task from the worker's main process to a child.
+LIVE_POOL = "threads"
+#: CPU-heavy work (ingestion, training, analytics) keeps processes, one per core.
+BULK_POOL = "prefork"
 
 
 def beat_command(data_dir: Path) -> list[str]:

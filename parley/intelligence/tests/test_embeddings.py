@@ -107,3 +107,17 @@ def test_the_runtime_can_be_chosen_and_a_failed_export_falls_back_to_pytorch(
         assert encoder.encode(["hi"]).shape == (1, embeddings.EMBEDDING_DIM)
     finally:
         embeddings.get_encoder.cache_clear()
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "torch"])
+def test_threads_of_the_live_worker_can_embed_at_the_same_time(runtime: str) -> None:
+    """The live worker runs turns on threads: concurrent calls must neither fail nor mix up texts."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    encoder = embeddings._load_onnx_model() if runtime == "onnx" else embeddings._TorchEncoder(embeddings.get_sentence_model())
+    texts = [f"{text} ({index})" for index in range(4) for text in TEXTS]
+    expected = [encoder.encode([text])[0] for text in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda text: encoder.encode([text])[0], texts * 3))
+    for index, vector in enumerate(got):
+        assert np.abs(vector - expected[index % len(texts)]).max() < 1e-5
