@@ -9,7 +9,12 @@ commit, as a connector does):
   figure is the pipeline's overhead above that delay (target p95 <= 60 ms). Baseline, same run: a
   direct ``parley.llm.router.complete`` call to the same stub (delay + HTTP + router).
 
+Then ``--burst`` customers (default 8) write at the same moment, three times, to the LLM assistant: the
+latency of each reply shows how many turns the live worker carries at once (``--pool prefork`` runs the
+worker with two processes, as ``parley up`` did before its threads pool, for comparison).
+
 Own embedded services in .parley-bench-turns. Usage: python bench/turn_latency.py [--messages N] [--delay-ms D]
+[--burst N] [--pool threads|prefork]
 """
 
 from __future__ import annotations
@@ -132,13 +137,32 @@ def warm_up(shop: dict[str, Any], n: int, label: str) -> None:
         time.sleep(0.05)
 
 
-def start_live_worker() -> subprocess.Popen[bytes]:
-    """The live worker exactly as ``parley up`` starts it (its pool and threads), in its own process."""
+def burst(shop: dict[str, Any], n: int, label: str) -> list[float]:
+    """``n`` customers write at the same moment (each a new conversation); latency of each reply in ms."""
+    from _assistant_shop import replies_to, store_inbound
+
+    sent = [store_inbound(shop["channel"], f"{label}-{index}", question(index * 6)[0], enqueue_turn=True) for index in range(n)]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not all(replies_to(result.message) for result in sent):
+        time.sleep(0.05)
+    latencies = []
+    for result in sent:
+        replies = replies_to(result.message)
+        if not replies:
+            raise SystemExit(f"no reply in the burst ({label})")
+        latencies.append((replies[0].created_at - result.message.created_at).total_seconds() * 1000)
+    return latencies
+
+
+def start_live_worker(pool: str | None = None) -> subprocess.Popen[bytes]:
+    """The live worker as ``parley up`` starts it (its pool and threads; or another ``pool``), in its own process."""
     from parley.cli.up import LIVE_CONCURRENCY
     from parley.config.celery import LIVE_QUEUES
     from parley.runtime.supervisor import LIVE_POOL, worker_command
 
-    command = [*worker_command(LIVE_CONCURRENCY, role="bench-turns", queues=LIVE_QUEUES, pool=LIVE_POOL)]
+    command = [*worker_command(LIVE_CONCURRENCY, role="bench-turns", queues=LIVE_QUEUES, pool=pool or LIVE_POOL)]
+    if pool == "prefork":
+        command[command.index("--concurrency") + 1] = "2"  # what `parley up` ran before the threads pool
     command[command.index("INFO")] = "WARNING"
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="parley.config.settings", PYTHONPATH=str(REPO))
     env.setdefault("PARLEY_TORCH_THREADS", "1")  # as `parley up` sets it
@@ -149,6 +173,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=120, help="messages per responder (a p95 of fewer is mostly noise)")
     parser.add_argument("--delay-ms", type=int, default=200)
+    parser.add_argument(
+        "--burst", type=int, default=8, help="then this many customers write at once (LLM stub); 0 skips the burst"
+    )
+    parser.add_argument(
+        "--pool",
+        choices=["threads", "prefork"],
+        default=None,
+        help="the live worker's Celery pool (default: parley up's, threads; prefork: two processes, as before)",
+    )
     parser.add_argument(
         "--torch-threads",
         type=int,
@@ -185,13 +218,16 @@ def main() -> None:
         with app.connection_for_write() as connection:
             for queue in QUEUE_NAMES:
                 connection.default_channel.queue_purge(queue)
-        worker = start_live_worker()
+        worker = start_live_worker(args.pool)
+        bursts: list[float] = []
         try:
-            warm_up(retrieval_shop, 8, "warm-rr")  # both pool processes load the models and warm their caches
+            warm_up(retrieval_shop, 8, "warm-rr")  # every pool process loads the models and warms its caches
             warm_up(llm_shop, 8, "warm-llm")
             run(retrieval_shop, 6, "warm-rr-seq")
             retrieval = run(retrieval_shop, args.messages, "rr")
             with_llm = run(llm_shop, args.messages, "llm")
+            for round_ in range(3 if args.burst else 0):
+                bursts += burst(llm_shop, args.burst, f"burst-{round_}")
         finally:
             worker.terminate()
             worker.wait(timeout=30)
@@ -223,6 +259,9 @@ def main() -> None:
             "llm_overhead_vs_direct_call_p95_ms": overhead_vs_direct_p95,
             "ratio": round(llm_summary["p95"] / direct_summary["p95"], 3),
             "target_overhead_p95_ms": 60,
+            "pool": args.pool or "threads",
+            # three rounds of --burst customers writing at once to the LLM assistant: latency of each reply
+            **({f"burst_of_{args.burst}_ms": summary(bursts) | {"max": round(max(bursts), 1)}} if bursts else {}),
             "stage_p50_ms": {
                 label: {stage: round(statistics.median(values), 1) for stage, values in BREAKDOWN.get(label, {}).items()}
                 for label in ("rr", "llm")
