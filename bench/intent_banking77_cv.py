@@ -39,7 +39,7 @@ def main() -> None:
 
     from parley.intelligence.cache import cached_encode
     from parley.intelligence.datasets import datasets_dir
-    from parley.intelligence.heads import LinearHead
+    from parley.intelligence.training import SEED, fit_fast_intent
 
     data = Path(os.environ.get("PARLEY_DATASETS_DIR", datasets_dir())) / "banking77" / "train.csv"
     with data.open(encoding="utf-8", newline="") as handle:
@@ -49,27 +49,25 @@ def main() -> None:
     started = time.perf_counter()
     embeddings = cached_encode(texts)
     encode_s = time.perf_counter() - started
-    fast: list[float] = []
-    baseline: list[float] = []
+    models = {
+        # the model `parley train intent --model fast` builds, with its default parameters
+        "fast": {"c": args.c, "text_c": args.text_c, "text_weight": args.text_weight},
+        # the baseline: MiniLM embeddings + logistic regression, no TF-IDF
+        "baseline": {"c": 10.0},
+    }
+    scores: dict[str, list[float]] = {name: [] for name in models}
     fold_seconds: list[float] = []
     folds = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
     for train, test in folds.split(embeddings, labels):
         started = time.perf_counter()
-        train_texts, test_texts = [texts[i] for i in train], [texts[i] for i in test]
-        embedding_head = LinearHead.fit(embeddings[train], list(labels[train]), c=args.c)
-        text_head = LinearHead.fit(
-            np.zeros((len(train), 0), dtype=np.float32), list(labels[train]), c=args.text_c, texts=train_texts, tfidf_weight=1.0
-        )
-        plain_head = LinearHead.fit(embeddings[train], list(labels[train]), c=10.0)
+        test_texts = [texts[i] for i in test]
+        for name, params in models.items():
+            model = fit_fast_intent(embeddings[train], list(labels[train]), [texts[i] for i in train], params, SEED)
+            proba = model.predict_proba(test_texts, embeddings[test])
+            predicted = np.array(model.labels)[proba.argmax(axis=1)]
+            scores[name].append(float((predicted == labels[test]).mean()))
         fold_seconds.append(time.perf_counter() - started)
-        classes = np.array(embedding_head.labels)
-        assert text_head.labels == embedding_head.labels == plain_head.labels
-        proba = (1 - args.text_weight) * embedding_head.predict_proba(embeddings[test]) + args.text_weight * (
-            text_head.predict_proba(np.zeros((len(test), 0), dtype=np.float32), test_texts)
-        )
-        fast.append(float((classes[proba.argmax(axis=1)] == labels[test]).mean()))
-        plain = plain_head.predict_proba(embeddings[test])
-        baseline.append(float((classes[plain.argmax(axis=1)] == labels[test]).mean()))
+    fast, baseline = scores["fast"], scores["baseline"]
     figure, base = statistics.fmean(fast), statistics.fmean(baseline)
     emit(
         {
@@ -83,7 +81,7 @@ def main() -> None:
             "ratio": round(figure / base, 4),
             "params": {"c": args.c, "text_c": args.text_c, "text_weight": args.text_weight},
             "encode_seconds": round(encode_s, 1),
-            "heads_seconds_per_fold": round(statistics.fmean(fold_seconds), 1),
+            "both_models_seconds_per_fold": round(statistics.fmean(fold_seconds), 1),
             "target_accuracy": 0.94,
             "meets_target": figure >= 0.94,
             "published_anchor_bert_full_data_official_test": 0.9366,

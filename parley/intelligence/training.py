@@ -284,7 +284,7 @@ def train_intent(
     return TrainResult(out_dir, manifest, tried)
 
 
-def _fit_fast_intent(x: np.ndarray, y: list[str], texts: list[str], params: dict[str, Any], seed: int) -> FastIntentModel:
+def fit_fast_intent(x: np.ndarray, y: list[str], texts: list[str], params: dict[str, Any], seed: int) -> FastIntentModel:
     """The fast intent model of one grid point (embedding head, optionally averaged with a TF-IDF head)."""
     c = float(params["c"])
     head = LinearHead.fit(x, y, c=c, texts=texts, tfidf_weight=float(params.get("tfidf_weight", 0.0)), seed=seed)
@@ -328,11 +328,11 @@ def calibrate_oos_out_of_fold(
     oof = np.zeros((len(y), len(labels)), dtype=np.float32)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for fit_idx, score_idx in splitter.split(np.zeros(len(y)), y):
-        fold_model = _fit_fast_intent(x[fit_idx], [y[i] for i in fit_idx], [texts[i] for i in fit_idx], params, seed)
+        fold_model = fit_fast_intent(x[fit_idx], [y[i] for i in fit_idx], [texts[i] for i in fit_idx], params, seed)
         proba = fold_model.predict_proba([texts[i] for i in score_idx], x[score_idx])
         oof[np.ix_(score_idx, [column[label] for label in fold_model.labels])] = proba
     calibration = calibrate_threshold_for_oos_recall(labels, oof, y, min_oos_recall=min_oos_recall)
-    model = _fit_fast_intent(x, y, texts, params, seed)
+    model = fit_fast_intent(x, y, texts, params, seed)
     model.oos_threshold = calibration.threshold
     info = {
         "method": f"out_of_fold_{calibration.method}",

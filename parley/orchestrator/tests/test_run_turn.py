@@ -3,6 +3,7 @@ confirmation, hand-over; idempotency, the per-conversation lock, suggestions whi
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
@@ -311,3 +312,52 @@ def test_a_file_without_words_goes_to_people_with_a_notice(shop: dict[str, Any])
     conversation = Conversation.objects.get(pk=result.message.conversation_id)
     assert conversation.status in (ConversationStatus.PENDING_HUMAN, ConversationStatus.ASSIGNED)
     assert len(replies(result.message)) == 1  # the notice only, no second hand-over message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_live_worker_answers_customers_at_the_same_time_each_with_their_own_data(celery_app_real: Any) -> None:
+    """The live worker's threads pool (as `parley up` runs it): turns of different conversations run at once,
+    and each customer's order lookup only ever sees that customer's order."""
+    from celery.contrib.testing.worker import start_worker
+
+    from parley.config.celery import LIVE_QUEUES, QUEUE_NAMES
+    from parley.orchestrator.tests.conftest import REFUND_POLICY, add_knowledge, make_assistant
+    from parley.runtime.supervisor import LIVE_POOL
+
+    tenant = factories.make_tenant("turns-threads")
+    make_assistant(tenant)
+    add_knowledge(tenant, [("Returns and refunds", REFUND_POLICY)])
+    channel = factories.make_channel(tenant)
+    visitors = [f"t-{index}" for index in range(6)]
+    for index, visitor in enumerate(visitors):
+        customer = conversation_actions.resolve_customer(tenant=tenant, channel_type=channel.type, external_id=visitor)
+        make_order(customer, str(7100 + index), status="shipped" if index % 2 else "paid")
+    with celery_app_real.connection_for_write() as connection:
+        for queue in QUEUE_NAMES:
+            connection.default_channel.queue_purge(queue)
+    with start_worker(
+        celery_app_real, pool=LIVE_POOL, concurrency=4, perform_ping_check=False, queues=list(LIVE_QUEUES), loglevel="WARNING"
+    ):
+        messages = [
+            conversation_actions.receive_inbound(
+                channel=channel,
+                inbound=InboundMessage(
+                    channel_type=channel.type,
+                    external_id=f"th-{index}",
+                    sender_external_id=visitor,
+                    text=f"Where is my order #{7100 + index}?",
+                ),
+            ).message
+            for index, visitor in enumerate(visitors)
+        ]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and TurnTrace.objects.filter(message__in=messages, status="done").count() < 6:
+            time.sleep(0.1)
+    traces = {trace.message_id: trace for trace in TurnTrace.objects.filter(message__in=messages).select_related("reply_message")}
+    assert len(traces) == 6 and all(trace.status == "done" and trace.attempts == 1 for trace in traces.values())
+    for index, message in enumerate(messages):
+        reply = traces[message.id].reply_message
+        assert reply is not None and f"#{7100 + index}" in reply.text
+        assert not any(f"#{7100 + other}" in reply.text for other in range(6) if other != index)
+    spans = sorted((trace.created_at, trace.finished_at) for trace in traces.values())
+    assert any(later_start < earlier_end for (_, earlier_end), (later_start, _) in itertools.pairwise(spans))
