@@ -1,5 +1,5 @@
-import { QueryClient } from "@tanstack/react-query";
-import { describe, expect, it } from "vitest";
+import { QueryClient, QueryObserver } from "@tanstack/react-query";
+import { describe, expect, it, vi } from "vitest";
 import type { Conversation, Message, Page } from "../api/client";
 import { applyEvent, keys } from "../realtime/applyEvent";
 import { conversation, message, page } from "./fixtures";
@@ -21,6 +21,31 @@ describe("applyEvent", () => {
     expect(all?.count).toBe(2);
     expect(qc.getQueryData<Page<Conversation>>(keys.conversations({ status: "pending_human" }))?.results).toEqual([]);
     expect(qc.getQueryData(keys.conversation("new"))).toEqual(fresh);
+  });
+
+  it("fetches a list again when a new conversation arrives while the list is still loading", async () => {
+    const qc = client();
+    const old = conversation({ id: "old", last_message_at: "2026-01-01T09:00:00Z" });
+    const fresh = conversation({ id: "new", last_message_at: "2026-01-01T11:00:00Z" });
+    let release: (value: Page<Conversation>) => void = () => undefined;
+    let calls = 0;
+    const observer = new QueryObserver(qc, {
+      queryKey: keys.conversations({}),
+      queryFn: () => {
+        calls += 1;
+        // the first answer was read before the new conversation existed; the next one has it
+        return calls === 1 ? new Promise<Page<Conversation>>((resolve) => (release = resolve)) : Promise.resolve(page([fresh, old]));
+      },
+    });
+    const unsubscribe = observer.subscribe(() => undefined);
+    await Promise.resolve();
+    applyEvent(qc, { type: "conversation.created", tenant_id: "t", conversation: fresh });
+    release(page([old]));
+    await vi.waitFor(() =>
+      expect(qc.getQueryData<Page<Conversation>>(keys.conversations({}))?.results.map((c) => c.id)).toEqual(["new", "old"]),
+    );
+    expect(calls).toBe(2);
+    unsubscribe();
   });
 
   it("updates in place, re-sorts, and drops a conversation that no longer matches", () => {

@@ -46,6 +46,13 @@ export function applyEvent(client: QueryClient, event: InboxEvent): void {
   if (event.type === "conversation.created" || event.type === "conversation.updated") {
     const conversation = (event as { conversation: Conversation }).conversation;
     for (const [key, data] of client.getQueriesData<Page<Conversation>>({ queryKey: keys.conversationLists })) {
+      // A list being fetched may have been read before this change, and its answer would overwrite
+      // the event: it is fetched again once that fetch ends.
+      const query = client.getQueryCache().find<Page<Conversation>>({ queryKey: key, exact: true });
+      if (query?.state.fetchStatus === "fetching" && query.promise) {
+        const refetch = () => client.invalidateQueries({ queryKey: key, exact: true });
+        void query.promise.then(refetch, refetch);
+      }
       if (!data) continue;
       const filters = (key[1] ?? {}) as InboxFilters;
       client.setQueryData(key, upsertConversation(data, conversation, filters));
