@@ -221,6 +221,9 @@ def main() -> None:
         worker = start_live_worker(args.pool)
         bursts: list[float] = []
         try:
+            from parley.intelligence.tasks import warm_up as load_models
+
+            load_models.delay()  # as `parley up` does once the live worker answers
             warm_up(retrieval_shop, 8, "warm-rr")  # every pool process loads the models and warms its caches
             warm_up(llm_shop, 8, "warm-llm")
             run(retrieval_shop, 6, "warm-rr-seq")

@@ -118,6 +118,10 @@ def up(host: str, port: int, no_demo: bool, concurrency: int, bulk_concurrency: 
         bulk = supervisor.start("worker-bulk", worker_command(bulk_concurrency, role="bulk", queues=BULK_QUEUES, pool=BULK_POOL))
         supervisor.wait_until(worker, lambda: worker_answers(env, worker_node("live")), timeout=90)
         supervisor.wait_until(bulk, lambda: worker_answers(env, worker_node("bulk")), timeout=90)
+        # the live worker loads the embedder and the models now, not on the first customer's message
+        from parley.intelligence.tasks import warm_up
+
+        warm_up.delay()
         done(since, f"logs: {worker.log_path}, {bulk.log_path.name}")
         since = step("Celery beat")
         beat = supervisor.start("beat", beat_command(directory))

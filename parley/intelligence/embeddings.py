@@ -18,6 +18,7 @@ import tempfile
 import threading
 import warnings
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ _lock = threading.RLock()  # re-entered when the ONNX export loads the PyTorch m
 RECENT_SINGLE_TEXTS = 256
 _recent: OrderedDict[tuple[str, bool], np.ndarray] = OrderedDict()
 _recent_lock = threading.Lock()
+# single texts being embedded in the background (encode_soon): encode() of the same text waits for them
+_pending: dict[tuple[str, bool], Future[np.ndarray]] = {}
+_background: ThreadPoolExecutor | None = None
 MAX_TOKENS = 256  # the model's max_seq_length: longer texts are truncated, as sentence-transformers does
 RUNTIME_ENV = "PARLEY_EMBEDDER_RUNTIME"
 ONNX_EXPORT_VERSION = "1"  # bump when the exported graph changes
@@ -279,7 +283,18 @@ def runtime_status() -> str:
 
 @lru_cache(maxsize=1)
 def get_encoder() -> Any:
-    """What :func:`encode` runs: the ONNX model on CPU, else the PyTorch SentenceTransformer."""
+    """What :func:`encode` runs: the ONNX model on CPU, else the PyTorch SentenceTransformer.
+
+    Loaded once per process; the process then keeps it, with everything loaded so far, out of the
+    garbage collector's full passes (:func:`parley.core.memory.settle`)."""
+    from parley.core import memory
+
+    encoder = _load_encoder()
+    memory.settle("embedder loaded")
+    return encoder
+
+
+def _load_encoder() -> Any:
     if _wanted_runtime() == "onnx":
         try:
             import torch
@@ -317,19 +332,67 @@ def encode(texts: list[str], *, batch_size: int = 64, normalize: bool = True) ->
     """
     if not texts:
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
-    single = len(texts) == 1
-    if single:
-        # A live message is embedded by the analysis and again by retrieval: the second is free.
-        key = (texts[0], normalize)
+    if len(texts) != 1:
+        return get_encoder().encode(texts, batch_size=batch_size, normalize=normalize)
+    # A live message is embedded by the analysis and again by retrieval: the second is free; and a turn
+    # starts embedding its message in the background (encode_soon) while it reads its context.
+    key = (texts[0], normalize)
+    with _recent_lock:
+        hit = _recent.get(key)
+        if hit is not None:
+            _recent.move_to_end(key)
+            return hit[None, :].copy()
+        pending = _pending.get(key)
+    if pending is not None:
+        if not pending.cancel():  # already running: wait for it (cancelled: not started yet, do it here)
+            try:
+                return pending.result()[None, :].copy()
+            except Exception as exc:  # noqa: BLE001 - the background run failed: try again here, and raise from here
+                log.warning("background_embedding_failed", error=str(exc)[:300])
         with _recent_lock:
-            hit = _recent.get(key)
-            if hit is not None:
-                _recent.move_to_end(key)
-                return hit[None, :].copy()
-    vectors = get_encoder().encode(texts, batch_size=batch_size, normalize=normalize)
-    if single:
-        with _recent_lock:
-            _recent[key] = vectors[0].copy()
-            while len(_recent) > RECENT_SINGLE_TEXTS:
-                _recent.popitem(last=False)
+            if _pending.get(key) is pending:
+                del _pending[key]
+    return _encode_single(key)
+
+
+def _encode_single(key: tuple[str, bool]) -> np.ndarray:
+    vectors = get_encoder().encode([key[0]], batch_size=1, normalize=key[1])
+    with _recent_lock:
+        _recent[key] = vectors[0].copy()
+        while len(_recent) > RECENT_SINGLE_TEXTS:
+            _recent.popitem(last=False)
     return vectors
+
+
+def encode_soon(text: str) -> None:
+    """Start embedding ``text`` (normalised) in a background thread; a later ``encode([text])`` in this
+    process gets the vector without computing it again, waiting for it if it is not ready yet.
+
+    The assistant calls it as a turn starts, so the embedding (ONNX Runtime releases the GIL) runs while
+    the turn reads its context from the database instead of after. A text already embedded or already
+    on its way is not queued again; if the background thread has not started it by the time ``encode``
+    needs it, ``encode`` takes it back and computes it in the caller's thread.
+    """
+    global _background
+    key = (text, True)
+    with _recent_lock:
+        if key in _recent or key in _pending:
+            return
+        if _background is None:
+            _background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="parley-embed")
+        future: Future[np.ndarray] = Future()
+        _pending[key] = future
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(_encode_single(key)[0])
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for it
+            future.set_exception(exc)
+        finally:
+            with _recent_lock:
+                if _pending.get(key) is future:
+                    del _pending[key]
+
+    _background.submit(run)

@@ -116,5 +116,9 @@ def analyse_message(text: str, *, tenant_id: str | None = None) -> MessageAnalys
 
 
 def warm_up(tenant_id: str | None = None) -> None:
-    """Load the embedder and the promoted models now, so the first real message is not slow."""
+    """Load the embedder and the promoted models now, so the first real message is not slow, then keep
+    them out of the garbage collector's full passes (:func:`parley.core.memory.settle`)."""
+    from parley.core import memory
+
     analyse_batch(["warm up"], tenant_id=tenant_id)
+    memory.settle("models warmed up")

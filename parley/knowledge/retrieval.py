@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils.module_loading import import_string
 from pydantic import BaseModel, Field
 
-from parley.knowledge.embedding import Embedder, embedder_for_tenant
+from parley.knowledge.embedding import Embedder, LocalEmbedder, embedder_for_tenant
 from parley.knowledge.models import INDEXED_DIM, KnowledgeDocument
 from parley.knowledge.text import fts_config_for
 
@@ -347,6 +347,24 @@ def hybrid_search(
     return chunks[:k]
 
 
+def _clean_query(query: str | None) -> str:
+    return (query or "").strip()[:2000]
+
+
+def prepare_query(*, tenant: Any, query: str) -> Embedder:
+    """The tenant's embedder, with ``query`` already being embedded in the background when the embedder
+    is the local MiniLM: a later :func:`search` for the same query (given this embedder) finds its vector
+    ready, or waits for it, instead of computing it after whatever the caller did in between. A remote
+    embedder is called by :func:`search` as usual."""
+    embedder = embedder_for_tenant(getattr(tenant, "pk", tenant))
+    cleaned = _clean_query(query)
+    if cleaned and isinstance(embedder, LocalEmbedder):
+        from parley.intelligence.embeddings import encode_soon
+
+        encode_soon(cleaned)
+    return embedder
+
+
 def search(
     *,
     tenant: Any,
@@ -357,6 +375,7 @@ def search(
     language: str | None = None,
     conversation_id: Any = None,
     record: bool = False,
+    embedder: Embedder | None = None,
 ) -> list[RetrievedChunk]:
     """Search the tenant's knowledge base.
 
@@ -369,16 +388,17 @@ def search(
             that language at all (then the filter is ignored rather than hiding every answer).
         conversation_id: the conversation the question came from (kept with the recorded query).
         record: log the query and its best score for coverage reporting (the assistant sets it).
+        embedder: the tenant's embedder, when the caller has it already (:func:`prepare_query`).
     Returns:
         Up to ``k`` chunks, best first, each with its citation (document, source, url, heading path)
         and scores; an empty list when nothing matches or the query is blank.
     """
     tenant_id = str(getattr(tenant, "pk", tenant))
-    query = (query or "").strip()[:2000]
+    query = _clean_query(query)
     k = max(1, min(int(k), 50))
     if not query:
         return []
-    embedder = embedder_for_tenant(tenant_id)
+    embedder = embedder or embedder_for_tenant(tenant_id)
     query_vector = embedder.embed([query])[0]
     results = hybrid_search(
         tenant_id=tenant_id,

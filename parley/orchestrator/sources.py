@@ -47,6 +47,20 @@ def analyse(text: str, *, tenant_id: str | None) -> Analysed:
     return Analysed(data=rule_analysis(text).model_dump(), source="rules")
 
 
+def prepare_retrieval(*, tenant: Any, query: str) -> Any:
+    """Start what retrieval for ``query`` can do ahead (embedding it in the background while the turn reads
+    its context); the handle goes to :func:`retrieve`. None when knowledge is not installed or this fails
+    (retrieval then does it all itself)."""
+    retrieval = optional_module("parley.knowledge.retrieval")
+    if retrieval is None or not hasattr(retrieval, "prepare_query"):
+        return None
+    try:
+        return retrieval.prepare_query(tenant=tenant, query=query)
+    except Exception as exc:  # noqa: BLE001 - only a head start: retrieval itself reports what fails
+        log.warning("retrieval_prepare_failed", error=str(exc))
+        return None
+
+
 def retrieve(
     *,
     tenant: Any,
@@ -57,8 +71,10 @@ def retrieve(
     language: str | None = None,
     conversation_id: str | None = None,
     record: bool = True,
+    prepared: Any = None,
 ) -> tuple[list[Passage], str]:
-    """Knowledge passages for ``query``, best first, and an error note ('' when fine)."""
+    """Knowledge passages for ``query``, best first, and an error note ('' when fine); ``prepared``: what
+    :func:`prepare_retrieval` returned for the same tenant and query."""
     retrieval = optional_module("parley.knowledge.retrieval")
     if retrieval is None or not hasattr(retrieval, "search"):
         return [], "knowledge: not installed"
@@ -72,6 +88,7 @@ def retrieve(
             language=language,
             conversation_id=conversation_id,
             record=record,
+            **({"embedder": prepared} if prepared is not None else {}),
         )
     except Exception as exc:  # noqa: BLE001 - retrieval failing must degrade to a handover, not a dropped message
         log.warning("retrieval_failed", error=str(exc))

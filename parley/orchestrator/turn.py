@@ -156,6 +156,7 @@ class Turn:
         self.started = time.perf_counter()
         self.cpu_started = time.process_time()
         self._mark = self.started
+        self.retrieval_handle: Any = None  # sources.prepare_retrieval's, once the turn starts
 
     def _lap(self, name: str) -> None:
         now = time.perf_counter()
@@ -175,6 +176,8 @@ class Turn:
         if conversation.status in FINISHED_STATUSES:
             actions.finish_trace(trace=self.trace, status=TurnStatus.SKIPPED, outcome="conversation_finished")
             return "skipped"
+        # the message's embedding starts now, in the background, while analysis and context read the database
+        self.retrieval_handle = sources.prepare_retrieval(tenant=conversation.tenant_id, query=self.message.text)
         analysed = sources.analyse(self.message.text, tenant_id=str(conversation.tenant_id))
         if analysed.error:
             self.record.errors.append(analysed.error)
@@ -301,6 +304,7 @@ class Turn:
             language=self.analysis.get("language"),
             conversation_id=str(self.conversation.id),
             record=True,
+            prepared=self.retrieval_handle,
         )
         if error:
             self.record.errors.append(error)

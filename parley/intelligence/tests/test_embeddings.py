@@ -3,6 +3,7 @@ runs the model in ONNX Runtime (exported once per machine, the same vectors as P
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,68 @@ def test_the_cache_keeps_only_the_most_recent_texts(model: CountingModel, monkey
     embeddings.encode(["three"])
     embeddings.encode(["one"])  # evicted: computed again
     assert [call[0] for call in model.calls] == ["one", "two", "three", "one"]
+
+
+class GatedModel(CountingModel):
+    """Blocks in encode until the test opens the gate: the background embedding is provably still running."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.started = threading.Event()
+        self.threads: list[str] = []
+
+    def encode(self, texts: list[str], **kwargs: Any) -> np.ndarray:
+        self.threads.append(threading.current_thread().name)
+        self.started.set()
+        assert self.gate.wait(10)
+        return super().encode(texts, **kwargs)
+
+
+def test_a_text_embedded_in_the_background_is_waited_for_not_computed_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = GatedModel()
+    monkeypatch.setattr(embeddings, "get_encoder", lambda: fake)
+    monkeypatch.setattr(embeddings, "_recent", type(embeddings._recent)())
+    embeddings.encode_soon("where is my parcel")
+    assert fake.started.wait(10)  # running in the background thread now
+    embeddings.encode_soon("where is my parcel")  # already on its way: not queued again
+    result: list[np.ndarray] = []
+    waiter = threading.Thread(target=lambda: result.append(embeddings.encode(["where is my parcel"])))
+    waiter.start()
+    waiter.join(0.3)
+    assert waiter.is_alive()  # waiting for the background vector
+    fake.gate.set()
+    waiter.join(10)
+    assert result[0][0, 0] == len("where is my parcel")
+    assert fake.calls == [["where is my parcel"]]
+    assert fake.threads[0].startswith("parley-embed")
+    embeddings.encode_soon("where is my parcel")  # in the cache now: nothing to do
+    assert embeddings.encode(["where is my parcel"])[0, 0] == len("where is my parcel")
+    assert len(fake.calls) == 1 and not embeddings._pending
+
+
+def test_a_failed_background_embedding_is_done_again_by_the_caller_waiting_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    class FailsFirst(GatedModel):
+        def encode(self, texts: list[str], **kwargs: Any) -> np.ndarray:
+            vectors = super().encode(texts, **kwargs)
+            if len(self.calls) == 1:
+                raise RuntimeError("onnx session crashed")
+            return vectors
+
+    fake = FailsFirst()
+    monkeypatch.setattr(embeddings, "get_encoder", lambda: fake)
+    monkeypatch.setattr(embeddings, "_recent", type(embeddings._recent)())
+    embeddings.encode_soon("refund please")
+    assert fake.started.wait(10)
+    result: list[np.ndarray] = []
+    waiter = threading.Thread(target=lambda: result.append(embeddings.encode(["refund please"])))
+    waiter.start()
+    waiter.join(0.3)
+    assert waiter.is_alive()  # waiting on the background run, which then fails
+    fake.gate.set()
+    waiter.join(10)
+    assert result[0][0, 0] == len("refund please")
+    assert fake.calls == [["refund please"], ["refund please"]] and not embeddings._pending
 
 
 TEXTS = [

@@ -63,3 +63,24 @@ def test_low_confidence_message_is_out_of_scope(tenant: Any, tiny_intent_dir: Pa
     assert analysis.out_of_scope is True
     assert analysis.intent is None
     assert analyse_message("please refund my money").intent == "refund"
+
+
+def test_warm_up_loads_the_models_and_keeps_them_out_of_full_garbage_collections(db: Any) -> None:
+    import gc
+
+    from parley.intelligence import embeddings
+    from parley.intelligence.pipeline import warm_up
+
+    gc.unfreeze()
+    try:
+        embeddings.get_encoder()  # the embedder loaded (it settles on its own when it loads)
+        gc.unfreeze()
+        assert gc.get_freeze_count() == 0
+        warm_up()
+        frozen = gc.get_freeze_count()
+        # everything the process holds now (Django, the ONNX session's wrappers, the models): not walked by
+        # later full collections, which then only see what the process makes from here on
+        assert frozen > 100_000
+        assert frozen > len(gc.get_objects())
+    finally:
+        gc.unfreeze()

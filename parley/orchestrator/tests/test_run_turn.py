@@ -4,6 +4,7 @@ confirmation, hand-over; idempotency, the per-conversation lock, suggestions whi
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from typing import Any
 
@@ -98,6 +99,34 @@ def test_knowledge_answer_order_lookup_refund_with_confirmation_then_handover(sh
     assert Message.objects.filter(conversation=conversation, is_private=True, text__contains="Handover").exists()
     stored = Message.objects.get(pk=human.pk)
     assert stored.analysis["language"] == "en" and "sentiment_score" in stored.analysis
+
+
+@pytest.mark.django_db
+def test_a_turn_embeds_the_message_once_in_the_background_and_reads_the_knowledge_settings_once(
+    shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from parley.intelligence import embeddings
+
+    encoder = embeddings.get_encoder()
+    seen: list[tuple[str, str]] = []
+
+    class Recording:
+        def encode(self, texts: list[str], **kwargs: Any) -> Any:
+            seen.extend((text, threading.current_thread().name) for text in texts)
+            return encoder.encode(texts, **kwargs)
+
+    monkeypatch.setattr(embeddings, "get_encoder", lambda: Recording())
+    text = f"How long does a refund take to reach my card, case {next(_ids)}?"  # never embedded before
+    with CaptureQueriesContext(connection) as queries:
+        question = say(shop["channel"], text)
+    assert "5 business days" in last_reply(question).text  # the background vector found the right passage
+    names = [name for embedded, name in seen if embedded == text]
+    assert len(names) == 1 and names[0].startswith("parley-embed"), names
+    settings_reads = [q["sql"] for q in queries.captured_queries if 'FROM "knowledge_knowledgesettings"' in q["sql"]]
+    assert len(settings_reads) == 1
 
 
 @pytest.mark.django_db
