@@ -54,7 +54,7 @@ def chat(text: str, tenant_slug: str, visitor: str, name: str, button: str, show
             ),
             enqueue_turn=False,
         )
-        outcome = run_turn(str(result.message.id))
+        outcome = run_turn(str(result.message.id), conversation_id=str(result.message.conversation_id))
         replies = Message.objects.filter(
             conversation=result.conversation, sender_type=SenderType.ASSISTANT, metadata__turn_message_id=str(result.message.id)
         ).order_by("created_at")

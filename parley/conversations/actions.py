@@ -225,8 +225,8 @@ def receive_inbound(*, channel: Channel, inbound: InboundMessage, enqueue_turn: 
             )
             if enqueue_turn and turn_wanted:
                 # queued first on commit: the assistant starts while the inbox events are built
-                message_id = message.id
-                transaction.on_commit(lambda: _enqueue_turn(message_id))
+                message_id, conversation_id = message.id, conversation.id
+                transaction.on_commit(lambda: _enqueue_turn(message_id, conversation_id))
             _emit_conversation(conversation, created=conversation_created)
             _emit_message(message)
     except IntegrityError:
@@ -303,10 +303,10 @@ def _extension_for(mime_type: str) -> str:
     return {"audio/ogg": ".ogg", "image/jpeg": ".jpg"}.get(base) or mimetypes.guess_extension(base) or ""
 
 
-def _enqueue_turn(message_id: Any) -> None:
+def _enqueue_turn(message_id: Any, conversation_id: Any) -> None:
     from parley.orchestrator.dispatch import enqueue_turn
 
-    enqueue_turn(message_id)
+    enqueue_turn(message_id, conversation_id=conversation_id)
 
 
 def _touch_conversation(conversation: Conversation, message: Message, now: datetime, *, from_customer: bool) -> None:

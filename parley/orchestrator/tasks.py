@@ -28,8 +28,8 @@ class TurnTask(ParleyTask):
 
 
 @app.task(bind=True, base=TurnTask, name=RUN_TURN_TASK, queue="assistant", max_retries=4)
-def run_turn_task(self: TurnTask, message_id: str) -> str:
+def run_turn_task(self: TurnTask, message_id: str, conversation_id: str | None = None) -> str:
     """Run the assistant for one inbound message (idempotent: a retry never replies twice)."""
     from parley.orchestrator.turn import run_turn
 
-    return run_turn(message_id)
+    return run_turn(message_id, conversation_id=conversation_id)

@@ -50,42 +50,63 @@ class TurnBusy(Exception):
     """Another turn of this conversation held the lock too long; the task retries."""
 
 
-def run_turn(message_id: str) -> str:
-    """Run the assistant for one stored inbound message; returns what happened (for logs and tests)."""
-    # the message alone: its conversation is read under the lock (a turn before this one may change it)
-    message = Message.objects.filter(pk=message_id).first()
-    if message is None:
-        return "missing"
-    if message.direction != Direction.INBOUND or message.sender_type != SenderType.CUSTOMER:
-        return "not-inbound"
-    lock = get_redis().lock(f"parley:turn-lock:{message.conversation_id}", timeout=LOCK_TTL_S, blocking_timeout=LOCK_WAIT_S)
+def run_turn(message_id: str, *, conversation_id: str | None = None) -> str:
+    """Run the assistant for one stored inbound message; returns what happened (for logs and tests).
+
+    ``conversation_id`` (the message's, as the connector enqueues it) saves a query: the conversation's
+    lock is taken first, then the message is read with its conversation in one query."""
+    if conversation_id is None:
+        conversation_id = Message.objects.filter(pk=message_id).values_list("conversation_id", flat=True).first()
+        if conversation_id is None:
+            return "missing"
+    lock = get_redis().lock(f"parley:turn-lock:{conversation_id}", timeout=LOCK_TTL_S, blocking_timeout=LOCK_WAIT_S)
     if not lock.acquire():
-        raise TurnBusy(f"conversation {message.conversation_id} is busy")
+        raise TurnBusy(f"conversation {conversation_id} is busy")
     try:
-        # Under the lock: a new trace is this run's (created claimed, one INSERT); an existing one is a
-        # retry's or a duplicate delivery's, claimed unless another run finished it.
-        trace, created = actions.start_trace(message=message, claim=True)
-        if not created and not actions.claim_trace(trace=trace):
-            return "duplicate"
-        # everything the turn reads of the conversation, in one query
-        message.conversation = Conversation.objects.select_related("channel", "customer", "assistant__active_version").get(
-            pk=message.conversation_id
-        )
-        if _answers_csat_survey(message):
-            actions.finish_trace(trace=trace, status=TurnStatus.SKIPPED, outcome="csat_answer")
-            return "csat_answer"
-        # the web-chat visitor and the inbox see "assistant is typing" while the assistant answers
-        assistant_answers = message.conversation.status not in (*HUMAN_STATUSES, *FINISHED_STATUSES)
-        with (
-            typing_indicator(message.conversation, sender_type=SenderType.ASSISTANT, active=assistant_answers),
-            after_reply() as bookkeeping,
-        ):
-            return Turn(message, trace, bookkeeping).run()
+        outcome = _run_locked(message_id, str(conversation_id))
     finally:
         try:
             lock.release()
         except LockError:
-            log.warning("turn_lock_expired", conversation_id=str(message.conversation_id))
+            log.warning("turn_lock_expired", conversation_id=str(conversation_id))
+    if outcome is None:  # queued with another conversation than the message's: run under the right lock
+        log.warning("turn_conversation_mismatch", message_id=str(message_id), queued_with=str(conversation_id))
+        return run_turn(message_id)
+    return outcome
+
+
+def _run_locked(message_id: str, conversation_id: str) -> str | None:
+    """The turn, under the conversation's lock; None when the message is not in that conversation."""
+    # the conversation as the turn before this one left it, and everything the turn reads of it, in one
+    # query with the message
+    message = (
+        Message.objects.select_related(
+            "conversation__channel", "conversation__customer", "conversation__assistant__active_version"
+        )
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None:
+        return "missing"
+    if str(message.conversation_id) != conversation_id:
+        return None
+    if message.direction != Direction.INBOUND or message.sender_type != SenderType.CUSTOMER:
+        return "not-inbound"
+    # A new trace is this run's (created claimed, one INSERT); an existing one is a retry's or a duplicate
+    # delivery's, claimed unless another run finished it.
+    trace, created = actions.start_trace(message=message, claim=True)
+    if not created and not actions.claim_trace(trace=trace):
+        return "duplicate"
+    if _answers_csat_survey(message):
+        actions.finish_trace(trace=trace, status=TurnStatus.SKIPPED, outcome="csat_answer")
+        return "csat_answer"
+    # the web-chat visitor and the inbox see "assistant is typing" while the assistant answers
+    assistant_answers = message.conversation.status not in (*HUMAN_STATUSES, *FINISHED_STATUSES)
+    with (
+        typing_indicator(message.conversation, sender_type=SenderType.ASSISTANT, active=assistant_answers),
+        after_reply() as bookkeeping,
+    ):
+        return Turn(message, trace, bookkeeping).run()
 
 
 def _tells_language(text: str) -> bool:

@@ -130,6 +130,57 @@ def test_a_turn_embeds_the_message_once_in_the_background_and_reads_the_knowledg
 
 
 @pytest.mark.django_db
+def test_a_turn_queued_with_its_conversation_reads_message_and_conversation_in_one_query(shop: dict[str, Any]) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    result = conversation_actions.receive_inbound(
+        channel=shop["channel"],
+        inbound=InboundMessage(
+            channel_type=shop["channel"].type, external_id=f"m-{next(_ids)}", sender_external_id="cust-q", text="Hello there"
+        ),
+        enqueue_turn=False,
+    )
+    message = result.message
+    with CaptureQueriesContext(connection) as queries:
+        run_turn(str(message.id), conversation_id=str(message.conversation_id))
+    before_trace = []
+    for query in queries.captured_queries:
+        if 'INSERT INTO "orchestrator_turntrace"' in query["sql"]:
+            break
+        if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):
+            before_trace.append(query["sql"])
+    assert len(before_trace) == 1 and 'FROM "conversations_message"' in before_trace[0]
+    assert 'JOIN "conversations_conversation"' in before_trace[0]
+    assert replies(message)
+
+
+@pytest.mark.django_db
+def test_a_turn_queued_with_the_wrong_conversation_still_answers_under_the_right_lock(shop: dict[str, Any]) -> None:
+    first = conversation_actions.receive_inbound(
+        channel=shop["channel"],
+        inbound=InboundMessage(
+            channel_type=shop["channel"].type, external_id=f"m-{next(_ids)}", sender_external_id="cust-a", text="Hi"
+        ),
+        enqueue_turn=False,
+    ).message
+    other = conversation_actions.receive_inbound(
+        channel=shop["channel"],
+        inbound=InboundMessage(
+            channel_type=shop["channel"].type,
+            external_id=f"m-{next(_ids)}",
+            sender_external_id="cust-b",
+            text="How long does a refund take to reach my card?",
+        ),
+        enqueue_turn=False,
+    ).message
+    assert first.conversation_id != other.conversation_id
+    run_turn(str(other.id), conversation_id=str(first.conversation_id))
+    assert "5 business days" in last_reply(other).text
+    assert not replies(first)
+
+
+@pytest.mark.django_db
 def test_german_request_for_a_person_is_answered_in_german_and_queued_without_agents(shop: dict[str, Any]) -> None:
     message = say(shop["channel"], "Ich möchte bitte mit einem Mitarbeiter sprechen")
     assert "Team" in last_reply(message).text
