@@ -56,9 +56,10 @@ def run_turn(message_id: str, *, conversation_id: str | None = None) -> str:
     ``conversation_id`` (the message's, as the connector enqueues it) saves a query: the conversation's
     lock is taken first, then the message is read with its conversation in one query."""
     if conversation_id is None:
-        conversation_id = Message.objects.filter(pk=message_id).values_list("conversation_id", flat=True).first()
-        if conversation_id is None:
+        found = Message.objects.filter(pk=message_id).values_list("conversation_id", flat=True).first()
+        if found is None:
             return "missing"
+        conversation_id = str(found)
     lock = get_redis().lock(f"parley:turn-lock:{conversation_id}", timeout=LOCK_TTL_S, blocking_timeout=LOCK_WAIT_S)
     if not lock.acquire():
         raise TurnBusy(f"conversation {conversation_id} is busy")
