@@ -47,7 +47,11 @@ def _factory(languages: tuple[str, ...]) -> Any:
 # Function words that (nearly) only one of the common languages uses. A text with at least two of one
 # language's words and none of another's is decided without langdetect (about 50x faster).
 _FUNCTION_WORDS: dict[str, frozenset[str]] = {
-    "en": frozenset("the and is are was my you your it i to of what how why can not this that with have has do does".split()),  # noqa: SIM905
+    "en": frozenset(
+        "the and is are was were my you your it i to of what how why can not this that with have has do does where when "  # noqa: SIM905
+        "which who much many for from please there will would could should be been me we they our an if or at get just "
+        "about long take a".split()
+    ),
     "es": frozenset("el la los las es y mi por para que qué cómo una con del está quiero pero tengo hola gracias".split()),  # noqa: SIM905
     "fr": frozenset("le la les est et mon ma je vous pour que une avec des pas mais suis bonjour merci ne".split()),  # noqa: SIM905
     "de": frozenset("der die das ist und mein meine ich sie nicht ein eine mit für was wie bitte danke habe".split()),  # noqa: SIM905
