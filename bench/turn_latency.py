@@ -89,9 +89,9 @@ def run(shop: dict[str, Any], n: int, label: str) -> list[float]:
     enqueued: list[float] = []
     original_enqueue = conversation_actions._enqueue_turn
 
-    def timed_enqueue(message_id: Any) -> None:
+    def timed_enqueue(*args: Any) -> None:
         enqueued.append(time.time())  # the moment the worker could start: commit done, the turn handed off
-        original_enqueue(message_id)
+        original_enqueue(*args)
 
     conversation_actions._enqueue_turn = timed_enqueue
     latencies: list[float] = []
