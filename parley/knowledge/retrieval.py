@@ -113,7 +113,7 @@ class _Filters:
 
 
 def _vector_literal(vector: np.ndarray) -> str:
-    return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
+    return "[" + ",".join(map("{:.7g}".format, np.asarray(vector, dtype=np.float64).tolist())) + "]"
 
 
 def _normalise_ids(values: Iterable[Any] | None) -> list[str] | None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import openai
+from openai.types.chat import ChatCompletion
 
 from parley.llm.errors import BackendError
 from parley.llm.jsonmode import parse_json_mode_reply, to_json_mode_messages
@@ -125,7 +126,13 @@ class OpenAICompatibleBackend:
     def chat(self, request: LLMRequest, *, timeout_s: float) -> LLMResponse:
         started = time.perf_counter()
         try:
-            completion = self.client.chat.completions.create(**self._payload(request), timeout=timeout_s)
+            # Posted as built, through the same client (auth, errors, the typed response). The SDK's
+            # ``chat.completions.create`` first walks the whole request against its typed parameters
+            # (``maybe_transform``): ~3 ms of CPU per call for an assistant turn's tools and history,
+            # for a payload that is plain JSON built above.
+            completion = self.client.post(
+                "/chat/completions", body=self._payload(request), cast_to=ChatCompletion, options={"timeout": timeout_s}
+            )
             if not hasattr(completion, "choices") or not completion.choices:
                 raise BackendError("garbage", "response has no choices", retryable=False)
             choice = completion.choices[0]
