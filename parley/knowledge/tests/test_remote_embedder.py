@@ -39,7 +39,9 @@ def test_client_speaks_the_openai_protocol_in_batches(server: FakeEmbeddingServe
 
 
 @pytest.mark.django_db
-def test_tenant_embedder_switch_reindexes_and_search_uses_it(tenant: Any, server: FakeEmbeddingServer) -> None:
+def test_tenant_embedder_switch_reindexes_and_search_uses_it(
+    tenant: Any, server: FakeEmbeddingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = make_source(tenant)
     document = index_text(source, "Tea", "# Tea\n\nOur green tea comes from Japan.\n\n## Storage\n\nKeep tea in an airtight tin.")
     assert KnowledgeChunk.objects.filter(document=document, embedder="local:all-MiniLM-L6-v2").count() == 2
@@ -66,5 +68,17 @@ def test_tenant_embedder_switch_reindexes_and_search_uses_it(tenant: Any, server
     hits = search(tenant=tenant, query="storage: keep it in an airtight tin?", k=1)
     assert "airtight" in hits[0].text
     assert server.inputs()[-1] == "storage: keep it in an airtight tin?"
+    # the assistant's head start: a remote embedder is handed over as is (no local MiniLM vector is started
+    # in the background) and the search with it asks the tenant's server, once
+    from parley.intelligence import embeddings
+    from parley.knowledge.retrieval import prepare_query
+
+    started: list[str] = []
+    monkeypatch.setattr(embeddings, "encode_soon", started.append)
+    calls = len(server.requests)
+    prepared = prepare_query(tenant=tenant, query="  how do I store green tea?  ")
+    assert isinstance(prepared, OpenAICompatibleEmbedder) and started == []
+    hits = search(tenant=tenant, query="how do I store green tea?", k=1, embedder=prepared)
+    assert hits and len(server.requests) == calls + 1 and server.inputs()[-1] == "how do I store green tea?"
     assert api.get("/api/v1/knowledge/settings").json()["embedder_kind"] == "openai"
     assert factories.api_client(tenant, "agent").get("/api/v1/knowledge/settings").status_code == 403

@@ -134,14 +134,7 @@ def test_a_turn_queued_with_its_conversation_reads_message_and_conversation_in_o
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    result = conversation_actions.receive_inbound(
-        channel=shop["channel"],
-        inbound=InboundMessage(
-            channel_type=shop["channel"].type, external_id=f"m-{next(_ids)}", sender_external_id="cust-q", text="Hello there"
-        ),
-        enqueue_turn=False,
-    )
-    message = result.message
+    message = factories.inbound(shop["channel"], text="Hello there", sender="cust-q")
     with CaptureQueriesContext(connection) as queries:
         run_turn(str(message.id), conversation_id=str(message.conversation_id))
     before_trace = []
@@ -157,23 +150,8 @@ def test_a_turn_queued_with_its_conversation_reads_message_and_conversation_in_o
 
 @pytest.mark.django_db
 def test_a_turn_queued_with_the_wrong_conversation_still_answers_under_the_right_lock(shop: dict[str, Any]) -> None:
-    first = conversation_actions.receive_inbound(
-        channel=shop["channel"],
-        inbound=InboundMessage(
-            channel_type=shop["channel"].type, external_id=f"m-{next(_ids)}", sender_external_id="cust-a", text="Hi"
-        ),
-        enqueue_turn=False,
-    ).message
-    other = conversation_actions.receive_inbound(
-        channel=shop["channel"],
-        inbound=InboundMessage(
-            channel_type=shop["channel"].type,
-            external_id=f"m-{next(_ids)}",
-            sender_external_id="cust-b",
-            text="How long does a refund take to reach my card?",
-        ),
-        enqueue_turn=False,
-    ).message
+    first = factories.inbound(shop["channel"], text="Hi", sender="cust-a")
+    other = factories.inbound(shop["channel"], text="How long does a refund take to reach my card?", sender="cust-b")
     assert first.conversation_id != other.conversation_id
     run_turn(str(other.id), conversation_id=str(first.conversation_id))
     assert "5 business days" in last_reply(other).text
