@@ -160,6 +160,9 @@ def _register(out: Path, *, tenant_slug: str | None, make_default: bool) -> dict
 @click.option("--limit", type=int, default=None, help="Use at most this many examples (quick runs).")
 @click.option("--epochs", type=int, default=None, help="Fine-tuning epochs (finetuned only).")
 @click.option("--max-seconds", type=float, default=None, help="Fine-tuning time budget (finetuned only).")
+@click.option(
+    "--networks", type=click.IntRange(min=1), default=None, help="Fine-tuned networks averaged in the ensemble (finetuned only)."
+)
 @click.option("--register/--no-register", default=True, show_default=True, help="Record the model in the registry.")
 @click.option("--promote", "promote_tenant", default=None, help="Promote the new version for this tenant slug.")
 @click.option("--default", "make_default", is_flag=True, help="Make it the shared default of its kind.")
@@ -173,6 +176,7 @@ def train(
     limit: int | None,
     epochs: int | None,
     max_seconds: float | None,
+    networks: int | None,
     register: bool,
     promote_tenant: str | None,
     make_default: bool,
@@ -190,7 +194,8 @@ def train(
     progress = not no_progress and sys.stderr.isatty()
     try:
         if kind == "intent":
-            options = {k: v for k, v in {"epochs": epochs, "max_seconds": max_seconds}.items() if v is not None}
+            given = {"epochs": epochs, "max_seconds": max_seconds, "networks": networks}
+            options = {k: v for k, v in given.items() if v is not None}
             result = train_intent(
                 formats_[0], paths[0], out, algorithm=algorithm, progress=progress, limit=limit, finetune_options=options
             )

@@ -152,13 +152,14 @@ def train_intent(
         progress: show progress bars.
         seed: split and training seed.
         limit: use at most this many labelled texts (a seeded sample; for quick runs and tests).
-        finetune_options: epochs, batch_size, learning_rate, patience, max_seconds for ``finetuned``.
+        finetune_options: ``finetuned`` settings (see :data:`parley.intelligence.finetune.DEFAULTS`): networks,
+            frozen_layers, epochs, batch_size, learning_rate, patience, max_seconds, ...
         oos_folds: with out-of-scope training texts (CLINC150 ``oos_train``), the ``fast`` model's threshold
             is calibrated on ``oos_folds``-fold out-of-fold probabilities over train + tuning data, then the
             chosen head is refitted on all of it (see :func:`calibrate_oos_out_of_fold`); ``1`` keeps the old
             rule (threshold calibrated on the tuning split, head fitted on train only).
         min_oos_recall: the out-of-fold out-of-scope recall the threshold must reach.
-        checkpoint: called between steps (after loading, per embedding batch, per grid point); a queued
+        checkpoint: called between steps (after loading, per embedding batch, per grid point, per fine-tuning batch); a queued
             job's checkpoint raises :class:`~parley.intelligence.jobs.JobCancelled` to stop training.
     """
     check: Checkpoint = checkpoint or (lambda: None)
@@ -177,7 +178,14 @@ def train_intent(
         from parley.intelligence.finetune import train_finetuned_intent
 
         return train_finetuned_intent(
-            splits, out_dir, format=format, started=started, seed=seed, progress=progress, options=finetune_options or {}
+            splits,
+            out_dir,
+            format=format,
+            started=started,
+            seed=seed,
+            progress=progress,
+            options=finetune_options or {},
+            checkpoint=checkpoint,
         )
     if algorithm != "fast":
         raise TrainingError(f"unknown intent algorithm {algorithm!r} (fast or finetuned)")

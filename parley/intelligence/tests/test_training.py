@@ -214,21 +214,53 @@ def test_cli_train_and_evaluate_print_one_json_line(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
 def test_finetuned_intent_model_trains_checkpoints_and_loads(tmp_path: Path) -> None:
+    import torch
+
     result = train_intent(
         "banking77",
         FIXTURES / "intents_mini.csv",
         tmp_path / "ft",
         algorithm="finetuned",
         progress=False,
-        finetune_options={"epochs": 2, "batch_size": 8, "head_learning_rate": 5e-2, "max_length": 16},
+        finetune_options={"networks": 2, "epochs": 2, "batch_size": 8, "head_learning_rate": 5e-2, "max_length": 16},
     )
     manifest = result.manifest
-    assert manifest.algorithm == "finetuned" and (tmp_path / "ft" / "checkpoint" / "classifier.pt").is_file()
-    assert [h["epoch"] for h in manifest.params["history"]] in ([1, 2], [1])
+    assert manifest.algorithm == "finetuned" and manifest.params["networks_trained"] == 2
+    # each network trains its own epochs (early stopping may cut the second), seeded apart
+    networks = [h["network"] for h in manifest.params["history"]]
+    assert networks[0] == 1 and networks[-1] == 2 and sorted(networks) == networks
+    assert all(h["epoch"] in (1, 2) for h in manifest.params["history"])
     model = load_model(str(tmp_path / "ft"))
     proba = model.predict_proba(["someone stole my card"])
     assert proba.shape == (1, 3) and abs(float(proba.sum()) - 1) < 1e-4
+    # the bottom three layers are frozen and stored once; each network keeps its own top three
+    assert manifest.params["frozen_layers"] == 3 and manifest.params["top_layers"] == 3
+    bottom, tops = model.model.bottom, model.model.tops
+    assert len(bottom.encoder.layer) == 3 and len(tops) == 2 and all(len(top.layers) == 3 for top in tops)
+    first, second = (dict(top.named_parameters())["layers.0.attention.self.query.weight"] for top in tops)
+    assert not torch.equal(first, second)
+    # the frozen bottom is MiniLM's own: same token states as the first three layers of the shipped model
+    from transformers import AutoModel, AutoTokenizer
+
+    from parley.intelligence.embeddings import model_path
+
+    shipped = AutoModel.from_pretrained(str(model_path()), local_files_only=True).eval()
+    encoded = AutoTokenizer.from_pretrained(str(model_path()))(["my card is lost"], return_tensors="pt")
+    with torch.inference_mode():
+        expected = shipped(**encoded, output_hidden_states=True).hidden_states[3]
+        torch.testing.assert_close(model.model.bottom_states(encoded["input_ids"], encoded["attention_mask"]), expected)
+    # the checkpoint is a loadable model too (the networks at their best epochs so far)
+    checkpoint = load_model(str(tmp_path / "ft" / "checkpoint"))
+    assert checkpoint.predict_proba(["someone stole my card"]).shape == (1, 3)
     assert manifest.params["logit_scale"] == 20.0 and read_manifest(tmp_path / "ft" / "checkpoint").params["logit_scale"] == 20.0
+    # the ensemble is the average of its networks
+    text = ["my card was stolen yesterday"]
+    encoded = model.tokenizer(text, return_tensors="pt")
+    with torch.inference_mode():
+        states = model.model.bottom_states(encoded["input_ids"], encoded["attention_mask"])
+        mask = encoded["attention_mask"].float()
+        each = [torch.softmax(top(states, mask), dim=-1).numpy() for top in tops]
+    np.testing.assert_allclose(model.encoder_proba(text), np.mean(each, axis=0), atol=1e-5)
     # the ensemble weights (embedding head, TF-IDF head) were chosen on the tuning split, and reload
     grid = manifest.params["ensemble_grid"]
     assert len(grid) == 5 * 4 and {(g["embedding_weight"], g["text_weight"]) for g in grid} >= {(0.0, 0.0), (0.5, 0.3)}
@@ -239,7 +271,6 @@ def test_finetuned_intent_model_trains_checkpoints_and_loads(tmp_path: Path) -> 
     assert (model.text_head is not None) == (chosen["text_weight"] > 0)
     assert model.needs_embeddings == (model.embedding_head is not None) == (chosen["embedding_weight"] > 0)
     # the ensemble is the weighted sum of its parts
-    text = ["my card was stolen yesterday"]
     parts = (1 - model.embedding_weight - model.text_weight) * model.encoder_proba(text)
     if model.text_head is not None:
         parts += model.text_weight * model.text_head.predict_proba(np.zeros((1, 0), dtype=np.float32), text)
@@ -252,6 +283,65 @@ def test_finetuned_intent_model_trains_checkpoints_and_loads(tmp_path: Path) -> 
     texts = ["my parcel has not arrived after three weeks of waiting", "refund", "someone stole my card"]
     forward, backward = model.predict_proba(texts, batch_size=2), model.predict_proba(texts[::-1], batch_size=2)
     np.testing.assert_allclose(forward, backward[::-1], atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_finetuned_model_saved_before_the_frozen_bottom_still_loads_and_predicts_as_it_did(tmp_path: Path) -> None:
+    """A network fine-tuned end to end (saved as encoder/ + classifier.pt) loads as one top over no frozen layer."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from parley.intelligence.artefacts import Manifest
+    from parley.intelligence.embeddings import model_path
+
+    encoder = AutoModel.from_pretrained(str(model_path()), local_files_only=True).eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(model_path()), local_files_only=True)
+    torch.manual_seed(0)
+    classifier = torch.nn.Linear(384, 3)
+    encoder.save_pretrained(tmp_path / "encoder")
+    tokenizer.save_pretrained(tmp_path / "encoder")
+    torch.save(classifier.state_dict(), tmp_path / "classifier.pt")
+    (tmp_path / "labels.json").write_text(json.dumps(["a", "b", "c"]))
+    Manifest(kind="intent", algorithm="finetuned", name="old", labels=["a", "b", "c"], params={"logit_scale": 20.0}).write(
+        tmp_path
+    )
+    model = load_model(str(tmp_path))
+    assert len(model.model.bottom.encoder.layer) == 0 and len(model.model.tops) == 1
+    texts = ["where is my new card", "refund please"]
+    encoded = tokenizer(texts, padding=True, return_tensors="pt")
+    with torch.inference_mode():  # the old network: mean pool → normalise → linear × scale
+        states = encoder(**encoded).last_hidden_state
+        mask = encoded["attention_mask"].unsqueeze(-1).float()
+        pooled = torch.nn.functional.normalize((states * mask).sum(1) / mask.sum(1), dim=-1)
+        expected = torch.softmax(classifier(pooled) * 20.0, dim=-1).numpy()
+    np.testing.assert_allclose(model.encoder_proba(texts), expected, atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_cancelling_stops_fine_tuning_between_batches(tmp_path: Path) -> None:
+    from parley.intelligence.jobs import JobCancelled
+
+    calls = 0
+
+    def checkpoint() -> None:
+        nonlocal calls
+        calls += 1
+        if calls > 3:  # 1: data loaded, 2: before the frozen bottom runs, 3: first batch; stops before the second
+            raise JobCancelled
+
+    with pytest.raises(JobCancelled):
+        train_intent(
+            "banking77",
+            FIXTURES / "intents_mini.csv",
+            tmp_path / "ft",
+            algorithm="finetuned",
+            progress=False,
+            finetune_options={"epochs": 3, "batch_size": 2, "max_length": 16},
+            checkpoint=checkpoint,
+        )
+    assert calls == 4 and not (tmp_path / "ft" / "manifest.json").exists()
 
 
 def test_length_buckets_cover_every_text_once_in_similar_length_batches() -> None:
