@@ -155,7 +155,13 @@ def _register(out: Path, *, tenant_slug: str | None, make_default: bool) -> dict
 )
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Directory to write the model to.")
 @click.option(
-    "--model", "algorithm", type=click.Choice(["fast", "finetuned"]), default="fast", show_default=True, help="Intent model type."
+    "--model",
+    "algorithm",
+    type=click.Choice(["fast", "finetuned"]),
+    default="fast",
+    show_default=True,
+    help="Intent model: fast (about a minute; the live default) or finetuned (an ensemble of fine-tuned MiniLM "
+    "networks: ~12 minutes for BANKING77 on 2 cores, slightly more accurate, ~4x the live cost per message).",
 )
 @click.option("--limit", type=int, default=None, help="Use at most this many examples (quick runs).")
 @click.option("--epochs", type=int, default=None, help="Fine-tuning epochs (finetuned only).")

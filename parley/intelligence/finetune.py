@@ -39,7 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "networks": 3,
     # MiniLM-L6: the embeddings and the bottom 3 layers frozen, the top 3 trained (0 = all 6 trained)
     "frozen_layers": 3,
-    "epochs": 6,
+    "epochs": 4,
     "batch_size": 32,
     "learning_rate": 1e-4,
     "head_learning_rate": 2e-3,
@@ -81,6 +81,13 @@ def length_buckets(lengths: list[int], batch_size: int, pool_batches: int, rng: 
         chunk = sorted(order[start : start + pool].tolist(), key=lambda i: lengths[i])
         batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _quiet_transformers() -> None:
+    """No "Loading weights" / "Writing model shards" bars: training draws its own, live workers log lines."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
 
 
 def _device() -> Any:
@@ -270,6 +277,7 @@ class FinetunedIntentModel:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
+        _quiet_transformers()
         labels = json.loads((directory / "labels.json").read_text(encoding="utf-8"))
         # models saved before the scale existed were trained (and must predict) with a scale of 1
         scale = float(manifest.params.get("logit_scale", 1.0))
@@ -423,6 +431,7 @@ def train_finetuned_intent(
 
     opts = {**DEFAULTS, **options}
     check = checkpoint or (lambda: None)
+    _quiet_transformers()
     if int(opts["threads"]) > 0:
         torch.set_num_threads(int(opts["threads"]))
     labels = sorted({r.label or "" for r in splits.train})
