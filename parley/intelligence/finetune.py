@@ -360,14 +360,29 @@ def choose_ensemble(
     return tried
 
 
-def _bottom_cache(net: Any, tokenizer: Any, texts: list[str], max_length: int, device: Any) -> list[Any]:
+def _bottom_cache(
+    net: Any,
+    tokenizer: Any,
+    texts: list[str],
+    max_length: int,
+    device: Any,
+    *,
+    progress: bool = False,
+    check: Callable[[], None] = lambda: None,
+) -> list[Any]:
     """The frozen bottom's token states of each text (length × hidden, on the CPU), run once before training."""
     import torch
 
     states: list[Any] = [None] * len(texts)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    starts: Any = range(0, len(order), 128)
+    if progress:
+        from tqdm import tqdm
+
+        starts = tqdm(starts, desc="frozen layers", unit="batch")
     with torch.no_grad():
-        for start in range(0, len(order), 128):
+        for start in starts:
+            check()
             indices = order[start : start + 128]
             batch = tokenizer(
                 [texts[i] for i in indices], padding=True, truncation=True, max_length=max_length, return_tensors="pt"
@@ -456,8 +471,10 @@ def train_finetuned_intent(
         "top_layers": len(pretrained_top),
     }
     check()
-    train_states = _bottom_cache(net, tokenizer, train_texts, int(opts["max_length"]), device)
-    tune_states = _bottom_cache(net, tokenizer, tune_texts, int(opts["max_length"]), device)
+    train_states, tune_states = (
+        _bottom_cache(net, tokenizer, texts, int(opts["max_length"]), device, progress=progress, check=check)
+        for texts in (train_texts, tune_texts)
+    )
     lengths = [int(s.shape[0]) for s in train_states]
     checkpoint_dir = out / "checkpoint"
     checkpoint_manifest: dict[str, Any] = {"kind": "intent", "algorithm": "finetuned", "name": model.name, "labels": labels}

@@ -328,7 +328,9 @@ def test_cancelling_stops_fine_tuning_between_batches(tmp_path: Path) -> None:
     def checkpoint() -> None:
         nonlocal calls
         calls += 1
-        if calls > 3:  # 1: data loaded, 2: before the frozen bottom runs, 3: first batch; stops before the second
+        # 1: data loaded, 2: before the frozen bottom runs, 3-4: its train and tuning batches,
+        # 5: the first training batch; cancelled before the second
+        if calls > 5:
             raise JobCancelled
 
     with pytest.raises(JobCancelled):
@@ -341,7 +343,7 @@ def test_cancelling_stops_fine_tuning_between_batches(tmp_path: Path) -> None:
             finetune_options={"epochs": 3, "batch_size": 2, "max_length": 16},
             checkpoint=checkpoint,
         )
-    assert calls == 4 and not (tmp_path / "ft" / "manifest.json").exists()
+    assert calls == 6 and not (tmp_path / "ft" / "manifest.json").exists()
 
 
 def test_length_buckets_cover_every_text_once_in_similar_length_batches() -> None:
