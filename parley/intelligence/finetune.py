@@ -64,8 +64,6 @@ DEFAULTS: dict[str, Any] = {
 TEXT_HEAD_DIR = "text_head"
 EMBEDDING_HEAD_DIR = "embedding_head"
 TOPS_FILE = "tops.pt"
-#: the manifest parameters that describe the network's shape (kept in the checkpoint's manifest too)
-SHAPE_PARAMS = ("logit_scale", "max_length", "frozen_layers", "top_layers")
 
 
 def length_buckets(lengths: list[int], batch_size: int, pool_batches: int, rng: np.random.Generator) -> list[list[int]]:
@@ -480,6 +478,8 @@ def train_finetuned_intent(
     checkpoint_manifest: dict[str, Any] = {"kind": "intent", "algorithm": "finetuned", "name": model.name, "labels": labels}
     history: list[dict[str, Any]] = []
     tune_probas: list[np.ndarray] = []
+    # why each network stopped: "epochs" (all run), "early_stopping" or "max_seconds"
+    network_stops: list[str] = []
     stopped, epochs, batch_size = "epochs", int(opts["epochs"]), int(opts["batch_size"])
     steps_per_epoch = int(np.ceil(len(train_states) / batch_size))
     for member in range(max(1, int(opts["networks"]))):
@@ -499,6 +499,7 @@ def train_finetuned_intent(
             optimiser, int(opts["warmup_ratio"] * steps_per_epoch * epochs), steps_per_epoch * epochs
         )
         best_state: dict[str, Any] | None = None
+        network_stop = "epochs"
         best_score, best_proba, bad_epochs = -1.0, np.zeros((len(tune_texts), len(labels)), dtype=np.float32), 0
         for epoch in range(epochs):
             top.train()
@@ -542,9 +543,12 @@ def train_finetuned_intent(
             else:
                 bad_epochs += 1
                 if bad_epochs > opts["patience"]:
+                    network_stop = "early_stopping"
                     break
             if stopped == "max_seconds":
+                network_stop = "max_seconds"
                 break
+        network_stops.append(network_stop)
         if best_state is None:
             break
         top.load_state_dict(best_state)
@@ -576,6 +580,7 @@ def train_finetuned_intent(
             "history": history,
             "networks_trained": len(net.tops),
             "stopped": stopped,
+            "network_stops": network_stops,
             "ensemble_grid": ensemble_grid,
             "device": str(device),
             "splits": {"train": len(splits.train), "tune": len(splits.tune), splits.report_name: len(splits.report)},

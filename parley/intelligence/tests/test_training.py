@@ -346,6 +346,37 @@ def test_cancelling_stops_fine_tuning_between_batches(tmp_path: Path) -> None:
     assert calls == 6 and not (tmp_path / "ft" / "manifest.json").exists()
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_cli_fine_tuning_options_and_time_budget(tmp_path: Path) -> None:
+    """`--networks`, `--epochs` and `--max-seconds` reach the training; an exhausted budget keeps what was
+    trained (the network in training at its best epoch) and starts no other network."""
+    from parley.intelligence.cli import train
+
+    def run(out: str, *options: str) -> None:
+        result = CliRunner().invoke(
+            train,
+            [
+                *("intent", "--model", "finetuned", "--format", "banking77", "--data", str(FIXTURES / "intents_mini.csv")),
+                *("--out", str(tmp_path / out), "--no-register", "--no-progress", *options),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout.strip().splitlines()[-1])["algorithm"] == "finetuned"
+
+    run("two", "--networks", "2", "--epochs", "1")
+    params = read_manifest(tmp_path / "two").params
+    assert params["networks_trained"] == 2 and params["network_stops"] == ["epochs", "epochs"]
+    assert [(h["network"], h["epoch"]) for h in params["history"]] == [(1, 1), (2, 1)]
+    assert params["stopped"] == "epochs"
+
+    run("budget", "--networks", "3", "--epochs", "3", "--max-seconds", "0")
+    params = read_manifest(tmp_path / "budget").params
+    assert params["stopped"] == "max_seconds" and params["network_stops"] == ["max_seconds"]
+    assert params["networks_trained"] == 1 and [(h["network"], h["epoch"]) for h in params["history"]] == [(1, 1)]
+    assert load_model(str(tmp_path / "budget")).predict_proba(["someone stole my card"]).shape == (1, 3)
+
+
 def test_length_buckets_cover_every_text_once_in_similar_length_batches() -> None:
     from parley.intelligence.finetune import length_buckets
 
