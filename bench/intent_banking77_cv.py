@@ -2,7 +2,7 @@
 (MiniLM embeddings + logistic regression, averaged with a word + character TF-IDF head) against plain
 MiniLM + logistic regression, on the same folds; with ``--model finetuned``, the fine-tuned MiniLM ensemble
 (``parley train intent --model finetuned``) on the first ``--max-folds`` of those folds, against the fast model
-on the same folds (fine-tuning takes ~15 minutes per fold on 2 cores).
+on the same folds (fine-tuning takes ~12 minutes per fold on 2 cores).
 
 One carved split of ~1,000 texts moves by ±2 points from one seed to another (the carved validation and test
 splits of ``intent_banking77.py`` differ by 3-4 points for every model); five folds over all 10,003 texts
@@ -11,7 +11,7 @@ give a steadier figure. The hyperparameters are the fast model's defaults as cho
 stays held out. Embeddings are cached under the bench data dir, so a second run does not encode again.
 
     .venv/bin/python bench/intent_banking77_cv.py [--folds 5] [--c 30] [--text-weight 0.4]
-    .venv/bin/python bench/intent_banking77_cv.py --model finetuned [--max-folds 2] [--epochs 6] [--networks 3] [--threads 2]
+    .venv/bin/python bench/intent_banking77_cv.py --model finetuned [--max-folds 2] [--epochs 4] [--networks 3] [--threads 2]
 
 The fine-tuned model holds out 10% of each fold's training texts (stratified) for its early stopping and
 its ensemble weights, as ``parley train`` does with its validation split; the fold's held-out fifth is only
